@@ -25,8 +25,12 @@ type Profile struct {
 	// WholeItemPresenceForPlanning: on planning items only members present for the whole
 	// item may vote (the chair may override with a minuted reason).
 	WholeItemPresenceForPlanning bool `json:"whole_item_presence_for_planning"`
-	// CastingVote: on a tie, the person presiding has a second, casting vote.
+	// CastingVote: on a tie, the person presiding has a second, casting vote (LGA 1972
+	// Sch.12 para 39).
 	CastingVote bool `json:"casting_vote"`
+	// PreponderantVote: on a tie, the presiding member's own vote decides, without a
+	// second vote (France, CGCT L2121-20). Exclusive with CastingVote.
+	PreponderantVote bool `json:"preponderant_vote"`
 }
 
 // Quorum is a quorum rule: Fixed members if set, otherwise Num/Den of the voting
@@ -124,15 +128,15 @@ var presets = []Profile{
 	{
 		Name: "france",
 		Description: "France (Ordonnance 2020-391): meetings by teleconference; quorum one third of " +
-			"members present or represented; each member may hold up to two proxies; the president " +
-			"has the casting vote (CGCT L2121-20).",
+			"members present or represented; each member may hold up to two proxies; on a tie the " +
+			"president's vote prevails (CGCT L2121-20).",
 		Quorum:                Quorum{Num: 1, Den: 3, Min: 1},
 		RemoteCountsForQuorum: true,
 		RemoteMayVote:         true,
 		ProxiesAllowed:        true,
 		MaxProxiesPerHolder:   2,
 		ProxiesCountForQuorum: true,
-		CastingVote:           true,
+		PreponderantVote:      true,
 	},
 }
 
@@ -162,6 +166,7 @@ type ProfileOverrides struct {
 	ProxiesCountForQuorum        *bool   `json:"proxies_count_for_quorum,omitempty"`
 	WholeItemPresenceForPlanning *bool   `json:"whole_item_presence_for_planning,omitempty"`
 	CastingVote                  *bool   `json:"casting_vote,omitempty"`
+	PreponderantVote             *bool   `json:"preponderant_vote,omitempty"`
 }
 
 // Apply returns p with the overrides applied.
@@ -180,6 +185,7 @@ func (o ProfileOverrides) Apply(p Profile) Profile {
 	set(&p.ProxiesCountForQuorum, o.ProxiesCountForQuorum)
 	set(&p.WholeItemPresenceForPlanning, o.WholeItemPresenceForPlanning)
 	set(&p.CastingVote, o.CastingVote)
+	set(&p.PreponderantVote, o.PreponderantVote)
 	if o.MaxProxiesPerHolder != nil {
 		p.MaxProxiesPerHolder = *o.MaxProxiesPerHolder
 	}
@@ -205,6 +211,9 @@ func ResolveProfile(name string, o ProfileOverrides) (Profile, error) {
 	}
 	if p.MaxProxiesPerHolder < 0 {
 		return Profile{}, invalid("overrides.max_proxies_per_holder", "must not be negative")
+	}
+	if p.CastingVote && p.PreponderantVote {
+		return Profile{}, invalid("overrides.preponderant_vote", "a tie is broken by a casting vote or a preponderant vote, not both")
 	}
 	if p.RemoteMayVote && !p.RemoteCountsForQuorum {
 		return Profile{}, invalid("overrides.remote_may_vote", "remote members who vote must also count as present")

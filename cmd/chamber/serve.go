@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/chamber/chamber/agenda"
+	"github.com/chamber/chamber/agenda/sqlstore"
+	"github.com/chamber/chamber/migrations"
+	"github.com/chamber/chamber/web"
+)
+
+// dbFlags are the flags that say which database to use.
+type dbFlags struct {
+	dataDir     *string
+	databaseURL *string
+}
+
+func addDBFlags(fs *flag.FlagSet) dbFlags {
+	return dbFlags{
+		dataDir:     fs.String("data-dir", "./chamber-data", "directory for the embedded SQLite database and other files"),
+		databaseURL: fs.String("database-url", "", "PostgreSQL URL (postgres://…); empty uses SQLite in --data-dir"),
+	}
+}
+
+func (f dbFlags) config(logger *slog.Logger) migrations.Config {
+	return migrations.Config{URL: *f.databaseURL, DataDir: *f.dataDir, Logger: logger}
+}
+
+// serveConfig is everything `chamber serve` is told.
+type serveConfig struct {
+	addr      string
+	db        migrations.Config
+	redisURL  string
+	publicURL string
+	demo      bool
+	logger    *slog.Logger
+	// shutdownTimeout bounds how long open requests get to finish.
+	shutdownTimeout time.Duration
+}
+
+func runServe(ctx context.Context, e env, args []string) error {
+	fs := newFlagSet("serve", e)
+	addr := fs.String("addr", ":8080", "address to listen on")
+	db := addDBFlags(fs)
+	redisURL := fs.String("redis-url", "", "Redis URL (redis://…) to join several nodes; empty uses an in-process bus")
+	publicURL := fs.String("public-url", "", "URL people use to reach this server (default http://localhost:PORT)")
+	demo := fs.Bool("demo", false, "seed a demo council, committee and meeting (once) and print sign-in links")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	if err := parse(fs, e, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve takes no arguments, got %q", fs.Args())
+	}
+	logger, err := newLogger(*logFormat, e.stderr)
+	if err != nil {
+		return err
+	}
+	cfg := serveConfig{
+		addr: *addr, db: db.config(logger), redisURL: *redisURL, publicURL: *publicURL,
+		demo: *demo, logger: logger, shutdownTimeout: 10 * time.Second,
+	}
+	return serve(ctx, cfg, e.stdout)
+}
+
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, usagef("--log-format must be text or json, not %q", format)
+}
+
+// serve runs the server until ctx is cancelled, then shuts down in order: stop accepting
+// and finish requests, close the rooms, then close Redis and the database.
+func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
+	log := cfg.logger
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	}
+	defer ln.Close()
+	publicURL, err := resolvePublicURL(cfg.publicURL, ln.Addr())
+	if err != nil {
+		return err
+	}
+
+	db, err := migrations.Open(ctx, cfg.db)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	where := cfg.db.DataDir
+	if db.Dialect == migrations.Postgres {
+		where = migrations.Redact(cfg.db.URL)
+	}
+	log.Info("database ready", "dialect", db.Dialect, "at", where)
+
+	checks := []web.Check{{Name: "database", Check: db.Ping}}
+	if cfg.redisURL != "" {
+		rdb, err := openRedis(ctx, cfg.redisURL)
+		if err != nil {
+			return err
+		}
+		defer rdb.Close()
+		checks = append(checks, web.Check{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
+		log.Info("redis ready", "at", migrations.Redact(cfg.redisURL))
+	}
+
+	svc := agenda.NewService(sqlstore.New(db), agenda.Options{Logger: log})
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	w, err := web.New(web.Config{
+		Agenda:    svc,
+		Ready:     checks,
+		PublicURL: publicURL,
+		Logger:    log,
+		Registry:  reg,
+	})
+	if err != nil {
+		return err
+	}
+
+	if cfg.demo {
+		links, err := seedDemo(ctx, svc, publicURL, time.Now)
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		for _, l := range links {
+			fmt.Fprintf(stdout, "%s: %s\n", l.role, l.url)
+		}
+	}
+
+	srv := &http.Server{
+		Handler:           w.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("chamber listening", "addr", ln.Addr().String(), "url", publicURL)
+	fmt.Fprintf(stdout, "chamber listening on %s\n", publicURL)
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("requests still open at shutdown", "err", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// resolvePublicURL checks --public-url, or makes one from the listening address.
+func resolvePublicURL(raw string, addr net.Addr) (string, error) {
+	if raw == "" {
+		host, port, _ := net.SplitHostPort(addr.String())
+		ip := net.ParseIP(host)
+		if ip == nil || ip.IsUnspecified() || ip.IsLoopback() {
+			host = "localhost"
+		}
+		return "http://" + net.JoinHostPort(host, port), nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", usagef("--public-url must be an http(s) URL such as https://meetings.example.gov.uk, not %q", raw)
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+func openRedis(ctx context.Context, raw string) (*redis.Client, error) {
+	opt, err := redis.ParseURL(raw)
+	if err != nil {
+		return nil, usagef("--redis-url: %v", err)
+	}
+	rdb := redis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(pctx).Err(); err != nil {
+		rdb.Close()
+		return nil, fmt.Errorf("connect to redis at %s: %w", migrations.Redact(raw), err)
+	}
+	return rdb, nil
+}

@@ -1,0 +1,711 @@
+// Package sqlstore keeps Chamber's votes in PostgreSQL or SQLite: keys, polls,
+// ballots, and each meeting's Merkle log with its checkpoints. It implements
+// voting.Store with one set of SQL for both dialects.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/chamber/chamber/migrations"
+	"github.com/chamber/chamber/voting"
+)
+
+// Store is a voting.Store on a Chamber database.
+type Store struct {
+	db *migrations.DB
+}
+
+var _ voting.Store = (*Store)(nil)
+
+// New returns a Store on db, which must be migrated.
+func New(db *migrations.DB) *Store { return &Store{db: db} }
+
+var b64 = base64.StdEncoding
+
+// inTx runs fn in a write transaction, committing if it returns nil.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// forUpdate is the row-locking clause: PostgreSQL locks the selected row; SQLite's
+// write transactions are already exclusive (they begin IMMEDIATE).
+func (s *Store) forUpdate() string {
+	if s.db.Dialect == migrations.Postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || // SQLite
+		strings.Contains(msg, "duplicate key value violates unique constraint") // PostgreSQL
+}
+
+func nullTime(t time.Time) sql.NullTime {
+	return sql.NullTime{Time: t.UTC(), Valid: !t.IsZero()}
+}
+
+func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
+
+// --- keys
+
+type keyRow struct {
+	ID         string        `db:"id"`
+	UserID     int64         `db:"user_id"`
+	PublicKey  string        `db:"public_key"`
+	Label      string        `db:"label"`
+	EnrolledAt time.Time     `db:"enrolled_at"`
+	ApprovedAt sql.NullTime  `db:"approved_at"`
+	ApprovedBy sql.NullInt64 `db:"approved_by"`
+	RevokedAt  sql.NullTime  `db:"revoked_at"`
+	RevokedBy  sql.NullInt64 `db:"revoked_by"`
+}
+
+func (r keyRow) key() (voting.Key, error) {
+	pub, err := b64.DecodeString(r.PublicKey)
+	if err != nil {
+		return voting.Key{}, fmt.Errorf("key %s: %w", r.ID, err)
+	}
+	return voting.Key{
+		ID: voting.KeyID(r.ID), User: r.UserID, PublicKey: pub, Label: r.Label,
+		EnrolledAt: r.EnrolledAt.UTC(),
+		ApprovedAt: utcOrZero(r.ApprovedAt), ApprovedBy: r.ApprovedBy.Int64,
+		RevokedAt: utcOrZero(r.RevokedAt), RevokedBy: r.RevokedBy.Int64,
+	}, nil
+}
+
+func utcOrZero(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+const keyColumns = `id, user_id, public_key, label, enrolled_at, approved_at, approved_by, revoked_at, revoked_by`
+
+// CreateKey implements voting.Store.
+func (s *Store) CreateKey(ctx context.Context, k voting.Key) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO voting_keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		string(k.ID), k.User, b64.EncodeToString(k.PublicKey), k.Label, k.EnrolledAt.UTC(),
+		nullTime(k.ApprovedAt), nullID(k.ApprovedBy), nullTime(k.RevokedAt), nullID(k.RevokedBy))
+	if isUniqueViolation(err) {
+		return fmt.Errorf("create key %s: %w", k.ID, voting.ErrConflict)
+	}
+	if err != nil {
+		return fmt.Errorf("create key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+func (s *Store) key(ctx context.Context, q sqlx.QueryerContext, id voting.KeyID, lock string) (voting.Key, error) {
+	var r keyRow
+	err := sqlx.GetContext(ctx, q, &r, s.db.Rebind(`SELECT `+keyColumns+` FROM voting_keys WHERE id = ?`+lock), string(id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return voting.Key{}, fmt.Errorf("key %s: %w", id, voting.ErrNotFound)
+	}
+	if err != nil {
+		return voting.Key{}, fmt.Errorf("key %s: %w", id, err)
+	}
+	return r.key()
+}
+
+// Key implements voting.Store.
+func (s *Store) Key(ctx context.Context, id voting.KeyID) (voting.Key, error) {
+	return s.key(ctx, s.db.Reader, id, "")
+}
+
+// UserKeys implements voting.Store.
+func (s *Store) UserKeys(ctx context.Context, user int64) ([]voting.Key, error) {
+	var rows []keyRow
+	if err := s.db.Reader.SelectContext(ctx, &rows, s.db.Reader.Rebind(
+		`SELECT `+keyColumns+` FROM voting_keys WHERE user_id = ? ORDER BY enrolled_at DESC, id`), user); err != nil {
+		return nil, fmt.Errorf("keys of user %d: %w", user, err)
+	}
+	keys := make([]voting.Key, 0, len(rows))
+	for _, r := range rows {
+		k, err := r.key()
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// ApproveKey implements voting.Store.
+func (s *Store) ApproveKey(ctx context.Context, id voting.KeyID, by int64, at time.Time) (voting.Key, error) {
+	var k voting.Key
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if k, err = s.key(ctx, tx, id, s.forUpdate()); err != nil {
+			return err
+		}
+		if !k.RevokedAt.IsZero() {
+			return fmt.Errorf("approve key %s: %w", id, voting.ErrKeyRevoked)
+		}
+		if !k.ApprovedAt.IsZero() {
+			return nil
+		}
+		k.ApprovedAt, k.ApprovedBy = at.UTC(), by
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE voting_keys SET approved_at = ?, approved_by = ? WHERE id = ?`), k.ApprovedAt, by, string(id))
+		return err
+	})
+	if err != nil {
+		return voting.Key{}, err
+	}
+	return k, nil
+}
+
+// RevokeKey implements voting.Store.
+func (s *Store) RevokeKey(ctx context.Context, id voting.KeyID, by int64, at time.Time) (voting.Key, error) {
+	var k voting.Key
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if k, err = s.key(ctx, tx, id, s.forUpdate()); err != nil {
+			return err
+		}
+		if !k.RevokedAt.IsZero() {
+			return nil
+		}
+		k.RevokedAt, k.RevokedBy = at.UTC(), by
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE voting_keys SET revoked_at = ?, revoked_by = ? WHERE id = ?`), k.RevokedAt, by, string(id))
+		return err
+	})
+	if err != nil {
+		return voting.Key{}, err
+	}
+	return k, nil
+}
+
+// --- the log
+
+// logStore is a meeting's log read through q: the reader pool, or a transaction.
+type logStore struct {
+	s       *Store
+	q       sqlx.ExtContext
+	meeting int64
+	lock    bool // Size locks the log's row (a write transaction)
+}
+
+var _ voting.LogStore = (*logStore)(nil)
+
+// Log implements voting.Store.
+func (s *Store) Log(meeting int64) voting.LogStore {
+	return &logStore{s: s, q: s.db.Reader, meeting: meeting}
+}
+
+func (l *logStore) Size(ctx context.Context) (int64, error) {
+	lock := ""
+	if l.lock {
+		lock = l.s.forUpdate()
+	}
+	var n int64
+	err := sqlx.GetContext(ctx, l.q, &n, l.q.Rebind(`SELECT size FROM vote_logs WHERE meeting_id = ?`+lock), l.meeting)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("log size: %w", err)
+	}
+	return n, nil
+}
+
+func (l *logStore) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
+	if len(indexes) == 0 {
+		return nil, nil
+	}
+	q, args, err := sqlx.In(`SELECT idx, hash FROM vote_log_hashes WHERE meeting_id = ? AND idx IN (?)`, l.meeting, indexes)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		Idx  int64  `db:"idx"`
+		Hash string `db:"hash"`
+	}
+	if err := sqlx.SelectContext(ctx, l.q, &rows, l.q.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("read log hashes: %w", err)
+	}
+	byIdx := make(map[int64]tlog.Hash, len(rows))
+	for _, r := range rows {
+		h, err := tlog.ParseHash(r.Hash)
+		if err != nil {
+			return nil, fmt.Errorf("log hash %d: %w", r.Idx, err)
+		}
+		byIdx[r.Idx] = h
+	}
+	out := make([]tlog.Hash, len(indexes))
+	for i, idx := range indexes {
+		h, ok := byIdx[idx]
+		if !ok {
+			return nil, fmt.Errorf("log hash %d: %w", idx, voting.ErrNotFound)
+		}
+		out[i] = h
+	}
+	return out, nil
+}
+
+func (l *logStore) Append(ctx context.Context, n int64, leaves [][]byte, start int64, hashes []tlog.Hash) error {
+	res, err := l.q.ExecContext(ctx, l.q.Rebind(`UPDATE vote_logs SET size = ? WHERE meeting_id = ? AND size = ?`),
+		n+int64(len(leaves)), l.meeting, n)
+	if err != nil {
+		return fmt.Errorf("append to log: %w", err)
+	}
+	if k, err := res.RowsAffected(); err != nil || k != 1 {
+		return fmt.Errorf("append to log at %d: %w", n, voting.ErrConflict)
+	}
+	for i, leaf := range leaves {
+		if _, err := l.q.ExecContext(ctx, l.q.Rebind(`INSERT INTO vote_log_leaves (meeting_id, idx, data) VALUES (?, ?, ?)`),
+			l.meeting, n+int64(i), b64.EncodeToString(leaf)); err != nil {
+			return fmt.Errorf("append to log: %w", err)
+		}
+	}
+	if len(hashes) > 0 {
+		var sb strings.Builder
+		args := make([]any, 0, 3*len(hashes))
+		sb.WriteString(`INSERT INTO vote_log_hashes (meeting_id, idx, hash) VALUES `)
+		for i, h := range hashes {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?)")
+			args = append(args, l.meeting, start+int64(i), h.String())
+		}
+		if _, err := l.q.ExecContext(ctx, l.q.Rebind(sb.String()), args...); err != nil {
+			return fmt.Errorf("append to log: %w", err)
+		}
+	}
+	return nil
+}
+
+func (l *logStore) Leaves(ctx context.Context, start, end int64) ([][]byte, error) {
+	var rows []string
+	if err := sqlx.SelectContext(ctx, l.q, &rows, l.q.Rebind(
+		`SELECT data FROM vote_log_leaves WHERE meeting_id = ? AND idx >= ? AND idx < ? ORDER BY idx`), l.meeting, start, end); err != nil {
+		return nil, fmt.Errorf("log leaves: %w", err)
+	}
+	if int64(len(rows)) != end-start {
+		return nil, fmt.Errorf("log leaves %d to %d: %w", start, end, voting.ErrNotFound)
+	}
+	out := make([][]byte, len(rows))
+	for i, r := range rows {
+		b, err := b64.DecodeString(r)
+		if err != nil {
+			return nil, fmt.Errorf("log leaf %d: %w", start+int64(i), err)
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+// lockLog locks a meeting's log for an append in tx, creating it when origin is given
+// and it does not exist yet, and returns the log.
+func (s *Store) lockLog(ctx context.Context, tx *sqlx.Tx, meeting int64, origin string) (*voting.Log, error) {
+	if origin != "" {
+		if _, err := tx.ExecContext(ctx, tx.Rebind(
+			`INSERT INTO vote_logs (meeting_id, origin, size) VALUES (?, ?, 0) ON CONFLICT (meeting_id) DO NOTHING`), meeting, origin); err != nil {
+			return nil, fmt.Errorf("create log of meeting %d: %w", meeting, err)
+		}
+	}
+	var stored string
+	err := tx.GetContext(ctx, &stored, tx.Rebind(`SELECT origin FROM vote_logs WHERE meeting_id = ?`+s.forUpdate()), meeting)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("log of meeting %d: %w", meeting, voting.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("log of meeting %d: %w", meeting, err)
+	}
+	if origin != "" && origin != stored {
+		return nil, fmt.Errorf("log of meeting %d is %q, not %q: %w", meeting, stored, origin, voting.ErrConflict)
+	}
+	return voting.NewLog(stored, &logStore{s: s, q: tx, meeting: meeting, lock: true}), nil
+}
+
+// SaveCheckpoint implements voting.Store.
+func (s *Store) SaveCheckpoint(ctx context.Context, meeting, size int64, signed []byte, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(
+		`INSERT INTO vote_checkpoints (meeting_id, size, signed, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (meeting_id, size) DO NOTHING`),
+		meeting, size, string(signed), at.UTC())
+	if err != nil {
+		return fmt.Errorf("save checkpoint of meeting %d at %d: %w", meeting, size, err)
+	}
+	return nil
+}
+
+// LatestCheckpoint implements voting.Store.
+func (s *Store) LatestCheckpoint(ctx context.Context, meeting int64) ([]byte, error) {
+	var signed string
+	err := s.db.Reader.GetContext(ctx, &signed, s.db.Reader.Rebind(
+		`SELECT signed FROM vote_checkpoints WHERE meeting_id = ? ORDER BY size DESC LIMIT 1`), meeting)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("checkpoint of meeting %d: %w", meeting, voting.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint of meeting %d: %w", meeting, err)
+	}
+	return []byte(signed), nil
+}
+
+// --- polls
+
+type pollRow struct {
+	ID             int64          `db:"id"`
+	MeetingID      int64          `db:"meeting_id"`
+	ItemID         int64          `db:"item_id"`
+	MotionID       sql.NullInt64  `db:"motion_id"`
+	Question       string         `db:"question"`
+	Options        string         `db:"options"`
+	Method         string         `db:"method"`
+	Named          bool           `db:"named"`
+	LiveTally      bool           `db:"live_tally"`
+	Challenge      string         `db:"challenge"`
+	OpenedAt       time.Time      `db:"opened_at"`
+	ClosesAt       sql.NullTime   `db:"closes_at"`
+	OpenedBy       sql.NullInt64  `db:"opened_by"`
+	Membership     int            `db:"membership"`
+	QuorumRequired int            `db:"quorum_required"`
+	PresentAtOpen  int            `db:"present_at_open"`
+	CastingVote    bool           `db:"casting_vote"`
+	PresidingID    sql.NullInt64  `db:"presiding_id"`
+	Eligible       string         `db:"eligible"`
+	Overrides      string         `db:"overrides"`
+	OpeningIndex   sql.NullInt64  `db:"opening_index"`
+	ClosedAt       sql.NullTime   `db:"closed_at"`
+	Closing        sql.NullString `db:"closing"`
+	ClosingIndex   sql.NullInt64  `db:"closing_index"`
+	Result         sql.NullString `db:"result"`
+}
+
+const pollColumns = `id, meeting_id, item_id, motion_id, question, options, method, named, live_tally, challenge,
+	opened_at, closes_at, opened_by, membership, quorum_required, present_at_open, casting_vote, presiding_id,
+	eligible, overrides, opening_index, closed_at, closing, closing_index, result`
+
+func (r pollRow) poll() (voting.Poll, error) {
+	p := voting.Poll{PollOpening: voting.PollOpening{
+		ID: r.ID, Meeting: r.MeetingID, Item: r.ItemID, Motion: r.MotionID.Int64,
+		Question: r.Question, Method: voting.Method(r.Method), Named: r.Named, LiveTally: r.LiveTally,
+		OpenedAt: r.OpenedAt.UTC(), ClosesAt: utcOrZero(r.ClosesAt), OpenedBy: r.OpenedBy.Int64,
+		Membership: r.Membership, QuorumRequired: r.QuorumRequired, PresentAtOpen: r.PresentAtOpen,
+		CastingVote: r.CastingVote, Presiding: r.PresidingID.Int64,
+	}}
+	if err := p.Challenge.UnmarshalText([]byte(r.Challenge)); err != nil {
+		return voting.Poll{}, fmt.Errorf("poll %d: %w", r.ID, err)
+	}
+	for _, f := range []struct {
+		text string
+		dst  any
+	}{{r.Options, &p.Options}, {r.Eligible, &p.Eligible}, {r.Overrides, &p.Overrides}} {
+		if err := json.Unmarshal([]byte(f.text), f.dst); err != nil {
+			return voting.Poll{}, fmt.Errorf("poll %d: %w", r.ID, err)
+		}
+	}
+	if len(p.Overrides) == 0 {
+		p.Overrides = nil
+	}
+	if len(p.Eligible) == 0 {
+		p.Eligible = nil
+	}
+	if r.Closing.Valid {
+		p.Closing = &voting.PollClosing{}
+		if err := json.Unmarshal([]byte(r.Closing.String), p.Closing); err != nil {
+			return voting.Poll{}, fmt.Errorf("poll %d: %w", r.ID, err)
+		}
+	}
+	return p, nil
+}
+
+// OpenPoll implements voting.Store.
+func (s *Store) OpenPoll(ctx context.Context, origin string, p *voting.PollOpening) (int64, error) {
+	if !voting.ValidOrigin(origin) {
+		return 0, fmt.Errorf("open poll: %w: origin %q", voting.ErrMalformed, origin)
+	}
+	check := *p
+	check.ID = 1
+	if err := check.Validate(); err != nil {
+		return 0, fmt.Errorf("open poll: %w", err)
+	}
+	options, _ := json.Marshal(p.Options)
+	eligible, _ := json.Marshal(orEmpty(p.Eligible))
+	overrides, _ := json.Marshal(orEmpty(p.Overrides))
+	challenge, _ := p.Challenge.MarshalText()
+	var index int64
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		log, err := s.lockLog(ctx, tx, p.Meeting, origin)
+		if err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO polls (meeting_id, item_id, motion_id, question, options, method,
+			named, live_tally, challenge, opened_at, closes_at, opened_by, membership, quorum_required, present_at_open,
+			casting_vote, presiding_id, eligible, overrides)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			p.Meeting, p.Item, nullID(p.Motion), p.Question, string(options), string(p.Method),
+			p.Named, p.LiveTally, string(challenge), p.OpenedAt.UTC(), nullTime(p.ClosesAt), nullID(p.OpenedBy),
+			p.Membership, p.QuorumRequired, p.PresentAtOpen, p.CastingVote, nullID(p.Presiding),
+			string(eligible), string(overrides)); err != nil {
+			return fmt.Errorf("open poll: %w", err)
+		}
+		opened := *p
+		opened.ID = id
+		leaf, err := voting.EncodeOpening(&opened)
+		if err != nil {
+			return fmt.Errorf("open poll: %w", err)
+		}
+		if index, err = log.Append(ctx, leaf); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE polls SET opening_index = ? WHERE id = ?`), index, id); err != nil {
+			return fmt.Errorf("open poll: %w", err)
+		}
+		p.ID = id
+		return nil
+	})
+	return index, err
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// ClosePoll implements voting.Store.
+func (s *Store) ClosePoll(ctx context.Context, c voting.PollClosing) (int64, error) {
+	leaf, err := voting.EncodeClosing(&c)
+	if err != nil {
+		return 0, fmt.Errorf("close poll %d: %w", c.Poll, err)
+	}
+	closing, _ := json.Marshal(c)
+	var index int64
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		log, err := s.lockLog(ctx, tx, c.Meeting, "")
+		if err != nil {
+			return err
+		}
+		var closed sql.NullTime
+		err = tx.GetContext(ctx, &closed, tx.Rebind(`SELECT closed_at FROM polls WHERE id = ? AND meeting_id = ? AND item_id = ?`), c.Poll, c.Meeting, c.Item)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("close poll %d: %w", c.Poll, voting.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("close poll %d: %w", c.Poll, err)
+		}
+		if closed.Valid {
+			return fmt.Errorf("close poll %d: %w", c.Poll, voting.ErrPollClosed)
+		}
+		if index, err = log.Append(ctx, leaf); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE polls SET closed_at = ?, closing = ?, closing_index = ? WHERE id = ?`),
+			c.ClosedAt.UTC(), string(closing), index, c.Poll)
+		return err
+	})
+	return index, err
+}
+
+// SetResult implements voting.Store.
+func (s *Store) SetResult(ctx context.Context, poll int64, r voting.Result) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return fmt.Errorf("result of poll %d: %w", poll, err)
+	}
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE polls SET result = ? WHERE id = ? AND closed_at IS NOT NULL`), string(data), poll)
+	if err != nil {
+		return fmt.Errorf("result of poll %d: %w", poll, err)
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	if _, err := s.Poll(ctx, poll); err != nil {
+		return err
+	}
+	return fmt.Errorf("result of poll %d: %w", poll, voting.ErrPollOpen)
+}
+
+// Poll implements voting.Store.
+func (s *Store) Poll(ctx context.Context, id int64) (voting.Poll, error) {
+	var r pollRow
+	err := s.db.Reader.GetContext(ctx, &r, s.db.Reader.Rebind(`SELECT `+pollColumns+` FROM polls WHERE id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return voting.Poll{}, fmt.Errorf("poll %d: %w", id, voting.ErrNotFound)
+	}
+	if err != nil {
+		return voting.Poll{}, fmt.Errorf("poll %d: %w", id, err)
+	}
+	return r.poll()
+}
+
+// MeetingPolls implements voting.Store.
+func (s *Store) MeetingPolls(ctx context.Context, meeting int64) ([]voting.Poll, error) {
+	var rows []pollRow
+	if err := s.db.Reader.SelectContext(ctx, &rows, s.db.Reader.Rebind(
+		`SELECT `+pollColumns+` FROM polls WHERE meeting_id = ? ORDER BY opening_index, id`), meeting); err != nil {
+		return nil, fmt.Errorf("polls of meeting %d: %w", meeting, err)
+	}
+	polls := make([]voting.Poll, 0, len(rows))
+	for _, r := range rows {
+		p, err := r.poll()
+		if err != nil {
+			return nil, err
+		}
+		polls = append(polls, p)
+	}
+	return polls, nil
+}
+
+// --- ballots
+
+type ballotRow struct {
+	ID         int64     `db:"id"`
+	Ballot     string    `db:"ballot"`
+	Signature  string    `db:"signature"`
+	PublicKey  string    `db:"public_key"`
+	KeyID      string    `db:"key_id"`
+	LogIndex   int64     `db:"log_index"`
+	ReceivedAt time.Time `db:"received_at"`
+}
+
+const ballotSelect = `SELECT b.id, b.ballot, b.signature, k.public_key, b.key_id, b.log_index, b.received_at
+	FROM ballots b JOIN voting_keys k ON k.id = b.key_id`
+
+func (r ballotRow) stored() (voting.StoredBallot, error) {
+	var sb voting.SignedBallot
+	var err error
+	if sb.Bytes, err = b64.DecodeString(r.Ballot); err != nil {
+		return voting.StoredBallot{}, fmt.Errorf("ballot %d: %w", r.ID, err)
+	}
+	if sb.Signature, err = b64.DecodeString(r.Signature); err != nil {
+		return voting.StoredBallot{}, fmt.Errorf("ballot %d: %w", r.ID, err)
+	}
+	if sb.PublicKey, err = b64.DecodeString(r.PublicKey); err != nil {
+		return voting.StoredBallot{}, fmt.Errorf("ballot %d: %w", r.ID, err)
+	}
+	b, err := voting.ParseBallot(sb.Bytes)
+	if err != nil {
+		return voting.StoredBallot{}, fmt.Errorf("ballot %d: %w", r.ID, err)
+	}
+	return voting.StoredBallot{ID: r.ID, Signed: sb, Ballot: b, Key: voting.KeyID(r.KeyID), Index: r.LogIndex, ReceivedAt: r.ReceivedAt.UTC()}, nil
+}
+
+// SubmitBallot implements voting.Store.
+func (s *Store) SubmitBallot(ctx context.Context, in voting.BallotSubmission) (voting.StoredBallot, bool, error) {
+	b := in.Ballot
+	leaf, err := voting.EncodeBallotEntry(in.Signed)
+	if err != nil {
+		return voting.StoredBallot{}, false, err
+	}
+	hash := in.Signed.Hash()
+	hashHex := hex.EncodeToString(hash[:])
+	var out voting.StoredBallot
+	var dup bool
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		// Lock the log first: a concurrent close or ballot waits here, so what is read
+		// below is what the append follows.
+		log, err := s.lockLog(ctx, tx, b.Meeting, "")
+		if err != nil {
+			return err
+		}
+		var r ballotRow
+		err = tx.GetContext(ctx, &r, tx.Rebind(ballotSelect+` WHERE b.hash = ?`), hashHex)
+		if err == nil {
+			dup = true
+			out, err = r.stored()
+			return err
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("submit ballot: %w", err)
+		}
+		var closed sql.NullTime
+		err = tx.GetContext(ctx, &closed, tx.Rebind(`SELECT closed_at FROM polls WHERE id = ? AND meeting_id = ?`), b.Poll, b.Meeting)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("submit ballot: poll %d: %w", b.Poll, voting.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("submit ballot: %w", err)
+		}
+		switch {
+		case b.Casting && !closed.Valid:
+			return fmt.Errorf("submit casting vote: poll %d: %w", b.Poll, voting.ErrPollOpen)
+		case !b.Casting && closed.Valid:
+			return fmt.Errorf("submit ballot: poll %d: %w", b.Poll, voting.ErrPollClosed)
+		}
+		nonce := hex.EncodeToString(b.Nonce[:])
+		var n int
+		if err := tx.GetContext(ctx, &n, tx.Rebind(`SELECT COUNT(*) FROM ballots WHERE poll_id = ? AND voter_id = ? AND nonce = ?`),
+			b.Poll, b.Voter, nonce); err != nil {
+			return fmt.Errorf("submit ballot: %w", err)
+		}
+		if n > 0 {
+			return fmt.Errorf("submit ballot of voter %d in poll %d: %w", b.Voter, b.Poll, voting.ErrReplay)
+		}
+		index, err := log.Append(ctx, leaf)
+		if err != nil {
+			return err
+		}
+		var id int64
+		if err := tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO ballots (poll_id, meeting_id, voter_id, recorder_id, proxy_id,
+			casting, choice, nonce, hash, ballot, signature, key_id, cast_at, received_at, log_index)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			b.Poll, b.Meeting, b.Voter, nullID(b.Recorder), nullID(b.Proxy), b.Casting, b.Choice, nonce, hashHex,
+			b64.EncodeToString(in.Signed.Bytes), b64.EncodeToString(in.Signed.Signature), string(in.Key),
+			b.CastAt.UTC(), in.ReceivedAt.UTC(), index); err != nil {
+			return fmt.Errorf("submit ballot: %w", err)
+		}
+		out = voting.StoredBallot{ID: id, Signed: in.Signed, Ballot: b, Key: in.Key, Index: index, ReceivedAt: in.ReceivedAt.UTC()}
+		return nil
+	})
+	if err != nil {
+		return voting.StoredBallot{}, false, err
+	}
+	return out, dup, nil
+}
+
+// Ballots implements voting.Store.
+func (s *Store) Ballots(ctx context.Context, poll int64) ([]voting.StoredBallot, error) {
+	var rows []ballotRow
+	if err := s.db.Reader.SelectContext(ctx, &rows, s.db.Reader.Rebind(ballotSelect+` WHERE b.poll_id = ? ORDER BY b.log_index`), poll); err != nil {
+		return nil, fmt.Errorf("ballots of poll %d: %w", poll, err)
+	}
+	out := make([]voting.StoredBallot, 0, len(rows))
+	for _, r := range rows {
+		sb, err := r.stored()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sb)
+	}
+	return out, nil
+}
+
+// RecordRefusal implements voting.Store.
+func (s *Store) RecordRefusal(ctx context.Context, r voting.Refusal) error {
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO ballot_refusals (meeting_id, poll_id, voter_id, reason, hash, at) VALUES (?, ?, ?, ?, ?, ?)`),
+		r.Meeting, nullID(r.Poll), nullID(r.Voter), r.Reason, hex.EncodeToString(r.Hash[:]), r.At.UTC())
+	if err != nil {
+		return fmt.Errorf("record refusal: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,355 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chamber/chamber/migrations"
+	"github.com/chamber/chamber/migrations/dbtest"
+	"github.com/chamber/chamber/voting"
+	"github.com/chamber/chamber/voting/sqlstore"
+)
+
+var t0 = time.Date(2026, 3, 4, 18, 30, 0, 0, time.UTC)
+
+const (
+	meeting = 7
+	clerk   = 9
+	chair   = 40
+	origin  = "chamber.test/meetings/7"
+)
+
+func key(name string) ed25519.PrivateKey {
+	seed := sha256.Sum256([]byte("sqlstore test key: " + name))
+	return ed25519.NewKeyFromSeed(seed[:])
+}
+
+func fill(s string) [32]byte { return sha256.Sum256([]byte(s)) }
+
+// seed inserts the users, committee, meeting and items the voting tables refer to.
+func seed(t *testing.T, db *migrations.DB) {
+	t.Helper()
+	ctx := context.Background()
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.ExecContext(ctx, db.Rebind(q), args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	for _, u := range []int64{clerk, 40, 41, 42, 43, 44, 45} {
+		exec(`INSERT INTO users (id, email, name, created_at) VALUES (?, ?, ?, ?)`, u, fmt.Sprintf("u%d@example.org", u), fmt.Sprint("User ", u), t0)
+	}
+	exec(`INSERT INTO councils (id, slug, name, created_at) VALUES (1, 'test', 'Test Council', ?)`, t0)
+	exec(`INSERT INTO committees (id, council_id, slug, name, profile_name, profile, created_at) VALUES (1, 1, 'planning', 'Planning', 'england', '{}', ?)`, t0)
+	exec(`INSERT INTO meetings (id, committee_id, title, starts_at, created_at, updated_at) VALUES (?, 1, 'Planning', ?, ?, ?)`, meeting, t0, t0, t0)
+	exec(`INSERT INTO items (id, meeting_id, position, number, title, created_at) VALUES (31, ?, 1, '5', 'Mill Lane', ?)`, meeting, t0)
+	exec(`INSERT INTO items (id, meeting_id, position, number, title, created_at) VALUES (32, ?, 2, '6', 'Trees', ?)`, meeting, t0)
+}
+
+func newStore(t *testing.T, db *migrations.DB) (*sqlstore.Store, map[int64]voting.Key) {
+	t.Helper()
+	seed(t, db)
+	s := sqlstore.New(db)
+	keys := map[int64]voting.Key{}
+	for _, u := range []int64{clerk, 40, 41, 42, 43, 44} {
+		k, err := voting.NewKey(u, key(fmt.Sprint(u)).Public().(ed25519.PublicKey), "test", t0.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateKey(context.Background(), k); err != nil {
+			t.Fatal(err)
+		}
+		if k, err = s.ApproveKey(context.Background(), k.ID, clerk, t0.Add(-time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		keys[u] = k
+	}
+	return s, keys
+}
+
+func opening(item int64, challenge string) voting.PollOpening {
+	return voting.PollOpening{
+		Meeting: meeting, Item: item, Question: "That the application be approved", Options: voting.DefaultOptions(),
+		Method: voting.Majority, Named: true, Challenge: fill(challenge), OpenedAt: t0, ClosesAt: t0.Add(5 * time.Minute),
+		OpenedBy: clerk, Membership: 12, QuorumRequired: 3, PresentAtOpen: 8, CastingVote: true, Presiding: chair,
+		Eligible:  []int64{40, 41, 42, 43, 44},
+		Overrides: []voting.Override{{Voter: 44, By: chair, Reason: "stepped out briefly"}},
+	}
+}
+
+func submission(t *testing.T, p voting.PollOpening, voter, recorder int64, choice string, casting bool, nonce string) voting.BallotSubmission {
+	t.Helper()
+	b := voting.Ballot{Meeting: p.Meeting, Item: p.Item, Poll: p.ID, Voter: voter, Recorder: recorder, Casting: casting,
+		CastAt: t0.Add(time.Second), Challenge: p.Challenge, Nonce: fill(nonce), Choice: choice}
+	sb, err := voting.SignBallot(b, key(fmt.Sprint(b.Signer())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.CastAt = b.CastAt.UTC()
+	return voting.BallotSubmission{Signed: sb, Ballot: b, Key: voting.KeyIDOf(sb.PublicKey), ReceivedAt: t0.Add(2 * time.Second)}
+}
+
+func TestKeys(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		seed(t, db)
+		s := sqlstore.New(db)
+		k, err := voting.NewKey(42, key("42").Public().(ed25519.PublicKey), "laptop", t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateKey(ctx, k); err != nil {
+			t.Fatalf("CreateKey: %v", err)
+		}
+		if err := s.CreateKey(ctx, k); !errors.Is(err, voting.ErrConflict) {
+			t.Errorf("CreateKey again: got %v, want ErrConflict", err)
+		}
+		got, err := s.Key(ctx, k.ID)
+		if err != nil || !reflect.DeepEqual(got, k) {
+			t.Errorf("Key: got %+v, %v, want %+v", got, err, k)
+		}
+		if _, err := s.Key(ctx, "missing"); !errors.Is(err, voting.ErrNotFound) {
+			t.Errorf("Key(missing): got %v, want ErrNotFound", err)
+		}
+		approved, err := s.ApproveKey(ctx, k.ID, clerk, t0.Add(time.Minute))
+		if err != nil || approved.Status(t0.Add(time.Hour)) != voting.KeyApproved || approved.ApprovedBy != clerk {
+			t.Errorf("ApproveKey: got %+v, %v", approved, err)
+		}
+		revoked, err := s.RevokeKey(ctx, k.ID, 42, t0.Add(2*time.Minute))
+		if err != nil || revoked.Status(t0.Add(time.Hour)) != voting.KeyRevoked {
+			t.Errorf("RevokeKey: got %+v, %v", revoked, err)
+		}
+		again, err := s.RevokeKey(ctx, k.ID, clerk, t0.Add(3*time.Minute))
+		if err != nil || !again.RevokedAt.Equal(t0.Add(2*time.Minute)) || again.RevokedBy != 42 {
+			t.Errorf("RevokeKey again: got %+v, %v, want the first revocation kept", again, err)
+		}
+		if _, err := s.ApproveKey(ctx, k.ID, clerk, t0.Add(time.Hour)); !errors.Is(err, voting.ErrKeyRevoked) {
+			t.Errorf("ApproveKey of a revoked key: got %v, want ErrKeyRevoked", err)
+		}
+		keys, err := s.UserKeys(ctx, 42)
+		if err != nil || len(keys) != 1 || keys[0].ID != k.ID || keys[0].RevokedAt.IsZero() {
+			t.Errorf("UserKeys: got %+v, %v", keys, err)
+		}
+	})
+}
+
+func TestPollsAndBallots(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		s, keys := newStore(t, db)
+		p := opening(31, "challenge a")
+		idx, err := s.OpenPoll(ctx, origin, &p)
+		if err != nil {
+			t.Fatalf("OpenPoll: %v", err)
+		}
+		if idx != 0 || p.ID == 0 {
+			t.Fatalf("OpenPoll: got index %d id %d, want index 0 and an id", idx, p.ID)
+		}
+		got, err := s.Poll(ctx, p.ID)
+		if err != nil || !reflect.DeepEqual(got.PollOpening, p) || got.Closing != nil {
+			t.Errorf("Poll:\ngot  %+v\nwant %+v (%v)", got.PollOpening, p, err)
+		}
+
+		first := submission(t, p, 41, 0, "for", false, "n1")
+		tests := []struct {
+			name    string
+			in      voting.BallotSubmission
+			wantIdx int64
+			wantDup bool
+			wantErr error
+		}{
+			{"first ballot", first, 1, false, nil},
+			{"the same ballot again", first, 1, true, nil},
+			{"another voter", submission(t, p, 42, 0, "against", false, "n2"), 2, false, nil},
+			{"a changed vote", submission(t, p, 41, 0, "abstain", false, "n3"), 3, false, nil},
+			{"a nonce used again", submission(t, p, 41, 0, "abstain", false, "n1"), 0, false, voting.ErrReplay},
+			{"recorded by the clerk", submission(t, p, 40, clerk, "for", false, "n4"), 4, false, nil},
+			{"casting vote while open", submission(t, p, chair, 0, "for", true, "n5"), 0, false, voting.ErrPollOpen},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				sb, dup, err := s.SubmitBallot(ctx, tc.in)
+				if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+					t.Fatalf("SubmitBallot: got %v, want %v", err, tc.wantErr)
+				}
+				if err != nil {
+					return
+				}
+				if sb.Index != tc.wantIdx || dup != tc.wantDup || sb.Ballot != tc.in.Ballot || sb.Key != tc.in.Key {
+					t.Errorf("SubmitBallot: got index %d dup %v ballot %+v, want %d %v %+v", sb.Index, dup, sb.Ballot, tc.wantIdx, tc.wantDup, tc.in.Ballot)
+				}
+			})
+		}
+
+		stored, err := s.Ballots(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var votes []voting.Vote
+		var indexes []int64
+		for _, b := range stored {
+			votes = append(votes, voting.VoteOf(&b.Ballot))
+			indexes = append(indexes, b.Index)
+		}
+		if !slices.Equal(indexes, []int64{1, 2, 3, 4}) {
+			t.Errorf("Ballots: indexes %v, want 1 2 3 4", indexes)
+		}
+		closing, err := p.Close(t0.Add(time.Minute), chair, 8, votes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if closing.Outcome != voting.OutcomeTied {
+			t.Fatalf("closing outcome %q, want tied", closing.Outcome)
+		}
+		if idx, err := s.ClosePoll(ctx, closing); err != nil || idx != 5 {
+			t.Fatalf("ClosePoll: got %d, %v, want 5", idx, err)
+		}
+		if _, err := s.ClosePoll(ctx, closing); !errors.Is(err, voting.ErrPollClosed) {
+			t.Errorf("ClosePoll again: got %v, want ErrPollClosed", err)
+		}
+		if _, _, err := s.SubmitBallot(ctx, submission(t, p, 43, 0, "for", false, "n6")); !errors.Is(err, voting.ErrPollClosed) {
+			t.Errorf("SubmitBallot after the close: got %v, want ErrPollClosed", err)
+		}
+		if sb, dup, err := s.SubmitBallot(ctx, first); err != nil || !dup || sb.Index != 1 {
+			t.Errorf("resubmitting after the close: got %d %v %v, want the first receipt", sb.Index, dup, err)
+		}
+		casting := submission(t, p, chair, 0, "for", true, "n7")
+		if sb, _, err := s.SubmitBallot(ctx, casting); err != nil || sb.Index != 6 {
+			t.Fatalf("casting vote: got %d, %v", sb.Index, err)
+		}
+		poll, err := s.Poll(ctx, p.ID)
+		if err != nil || poll.Closing == nil || !reflect.DeepEqual(*poll.Closing, closing) {
+			t.Fatalf("Poll after the close: got %+v, %v, want closing %+v", poll.Closing, err, closing)
+		}
+		res, err := voting.TallyPoll(&poll, append(votes, voting.VoteOf(&casting.Ballot)))
+		if err != nil || res.Outcome != voting.OutcomeCarried {
+			t.Fatalf("tally: %+v, %v", res, err)
+		}
+		if err := s.SetResult(ctx, p.ID, res); err != nil {
+			t.Errorf("SetResult: %v", err)
+		}
+
+		p2 := opening(32, "challenge b")
+		if idx, err := s.OpenPoll(ctx, origin, &p2); err != nil || idx != 7 {
+			t.Fatalf("OpenPoll 2: got %d, %v", idx, err)
+		}
+		if err := s.SetResult(ctx, p2.ID, res); !errors.Is(err, voting.ErrPollOpen) {
+			t.Errorf("SetResult of an open poll: got %v, want ErrPollOpen", err)
+		}
+		if _, _, err := s.SubmitBallot(ctx, submission(t, p2, 42, 0, "for", false, "n1")); err != nil {
+			t.Errorf("the same nonce in another poll: %v", err)
+		}
+		if _, err := s.OpenPoll(ctx, "chamber.other/meetings/7", &p2); !errors.Is(err, voting.ErrConflict) {
+			t.Errorf("OpenPoll with another origin: got %v, want ErrConflict", err)
+		}
+		polls, err := s.MeetingPolls(ctx, meeting)
+		if err != nil || len(polls) != 2 || polls[0].ID != p.ID || polls[1].ID != p2.ID {
+			t.Errorf("MeetingPolls: got %d polls, %v", len(polls), err)
+		}
+		if err := s.RecordRefusal(ctx, voting.Refusal{Meeting: meeting, Poll: p2.ID, Voter: 45, Reason: "not_member", At: t0}); err != nil {
+			t.Errorf("RecordRefusal: %v", err)
+		}
+
+		// The log in the database is the log the entries make, and a record built from
+		// it verifies.
+		checkRecord(t, s, keys, 9)
+	})
+}
+
+// checkRecord builds the meeting's record from the store's log and verifies it.
+func checkRecord(t *testing.T, s *sqlstore.Store, keys map[int64]voting.Key, wantSize int64) {
+	t.Helper()
+	ctx := context.Background()
+	log := voting.NewLog(origin, s.Log(meeting))
+	head, err := log.Head(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.Size != wantSize {
+		t.Errorf("log size: got %d, want %d", head.Size, wantSize)
+	}
+	leaves, err := log.Leaves(ctx, 0, head.Size)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if root, err := voting.RootOf(leaves); err != nil || root != head.Hash {
+		t.Errorf("root: stored hashes give %s, the leaves %s (%v)", head.Hash, root, err)
+	}
+	lk, _ := voting.NewLogKey(key("server"))
+	signed, err := lk.Sign(head)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveCheckpoint(ctx, meeting, head.Size, signed, t0); err != nil {
+		t.Fatal(err)
+	}
+	latest, err := s.LatestCheckpoint(ctx, meeting)
+	if err != nil || string(latest) != string(signed) {
+		t.Fatalf("LatestCheckpoint: got %q, %v", latest, err)
+	}
+	vkey, _ := lk.VerifierKey(origin)
+	var all []voting.Key
+	for _, k := range keys {
+		all = append(all, k)
+	}
+	rec, err := voting.BuildRecord(ctx, voting.RecordInput{
+		Meeting: voting.RecordMeeting{ID: meeting}, Items: []voting.RecordItem{{ID: 31}, {ID: 32}},
+		Keys: all, Log: log, Checkpoint: latest, VerifierKey: vkey,
+	})
+	if err != nil {
+		t.Fatalf("BuildRecord: %v", err)
+	}
+	if problems := voting.VerifyRecord(rec, vkey); len(problems) != 0 {
+		t.Errorf("VerifyRecord: %v", problems)
+	}
+}
+
+// TestConcurrentBallots submits every ballot at once: each is acknowledged once, at
+// its own index, and the log verifies.
+func TestConcurrentBallots(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		s, keys := newStore(t, db)
+		p := opening(31, "challenge c")
+		if _, err := s.OpenPoll(ctx, origin, &p); err != nil {
+			t.Fatal(err)
+		}
+		const rounds = 6
+		var subs []voting.BallotSubmission
+		for r := range rounds {
+			for _, v := range p.Eligible {
+				subs = append(subs, submission(t, p, v, 0, voting.DefaultOptions()[r%3], false, fmt.Sprint("n", r, v)))
+			}
+		}
+		var wg sync.WaitGroup
+		indexes := make([]int64, len(subs))
+		errs := make([]error, len(subs))
+		for i := range subs {
+			wg.Go(func() {
+				sb, _, err := s.SubmitBallot(ctx, subs[i])
+				indexes[i], errs[i] = sb.Index, err
+			})
+		}
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("ballot %d: %v", i, err)
+			}
+		}
+		slices.Sort(indexes)
+		for i, idx := range indexes {
+			if idx != int64(i+1) {
+				t.Fatalf("indexes: got %v, want 1 to %d", indexes, len(subs))
+			}
+		}
+		checkRecord(t, s, keys, int64(len(subs)+1))
+	})
+}

@@ -1,0 +1,268 @@
+package voting
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+)
+
+// Outcome is how a poll was decided.
+type Outcome string
+
+// Outcomes.
+const (
+	OutcomeCarried Outcome = "carried" // the motion was carried
+	OutcomeLost    Outcome = "lost"    // the motion was lost
+	// OutcomeDecided: a plurality vote chose Result.Winner.
+	OutcomeDecided Outcome = "decided"
+	// OutcomeTied: an equality of votes awaits the presiding member's casting vote.
+	OutcomeTied Outcome = "tied"
+	// OutcomeUndecided: a plurality vote chose nothing, for want of votes or of a
+	// casting vote to break an equality.
+	OutcomeUndecided Outcome = "undecided"
+	// OutcomeInquorate: the quorum was not present at the opening or the close, so
+	// there is no decision.
+	OutcomeInquorate Outcome = "inquorate"
+)
+
+// OptionCount is the number of final votes for one option.
+type OptionCount struct {
+	Option string `json:"option"`
+	Count  int    `json:"count"`
+}
+
+// A Vote is what the tally reads of one accepted ballot.
+type Vote struct {
+	Voter    int64  `json:"voter"`
+	Choice   string `json:"choice"`
+	Casting  bool   `json:"casting,omitempty"`
+	Recorder int64  `json:"recorder,omitempty"` // the clerk who recorded it, if one did
+	Proxy    int64  `json:"proxy,omitempty"`    // the proxy holder who gave it, if one did
+}
+
+// VoteOf returns what the tally reads of b.
+func VoteOf(b *Ballot) Vote {
+	return Vote{Voter: b.Voter, Choice: b.Choice, Casting: b.Casting, Recorder: b.Recorder, Proxy: b.Proxy}
+}
+
+// Result is a poll's tally.
+type Result struct {
+	// Counts are the final votes per option, in the poll's option order, each voter's
+	// last ballot only, the casting vote not included.
+	Counts []OptionCount `json:"counts"`
+	// VotesCast is the number of final votes other than abstentions.
+	VotesCast int `json:"votes_cast"`
+	// Abstentions is the number of final votes to abstain.
+	Abstentions int `json:"abstentions"`
+	// NotVoting is the number of eligible members who cast no ballot.
+	NotVoting int `json:"not_voting"`
+	// Ballots is the number of ballots accepted, changed votes included, the casting
+	// vote not included.
+	Ballots int `json:"ballots"`
+	// Outcome is the decision.
+	Outcome Outcome `json:"outcome"`
+	// Winner is, for a plurality vote decided, the option chosen.
+	Winner string `json:"winner,omitempty"`
+	// CastingVote is the presiding member's casting vote, when one decided the poll.
+	CastingVote string `json:"casting_vote,omitempty"`
+	// Votes are the final votes, one per voter, by voter id.
+	Votes []Vote `json:"votes"`
+}
+
+// TallyInput is everything a tally depends on.
+type TallyInput struct {
+	Method  Method
+	Options []string
+	// Votes are every accepted ballot of the poll, in the order accepted (the log's
+	// order). A voter's last ballot counts.
+	Votes []Vote
+	// Membership is the whole number of members, for an absolute majority.
+	Membership int
+	// Eligible lists who could vote, for the count of those not voting; nil skips it.
+	Eligible []int64
+	// QuorumRequired, PresentAtOpen and PresentAtClose check the quorum at the opening
+	// and the close. A running tally passes the number present now as PresentAtClose.
+	QuorumRequired, PresentAtOpen, PresentAtClose int
+	// CastingVote says whether the rules give the person presiding a casting vote.
+	CastingVote bool
+	// Presiding is who may give it.
+	Presiding int64
+}
+
+// TallyPoll tallies p's ballots: Votes in log order. For a poll still open it checks
+// the quorum against those present at its opening.
+func TallyPoll(p *Poll, votes []Vote) (Result, error) {
+	in := TallyInput{
+		Method:         p.Method,
+		Options:        p.Options,
+		Votes:          votes,
+		Membership:     p.Membership,
+		Eligible:       p.Eligible,
+		QuorumRequired: p.QuorumRequired,
+		PresentAtOpen:  p.PresentAtOpen,
+		PresentAtClose: p.PresentAtOpen,
+		CastingVote:    p.CastingVote,
+		Presiding:      p.Presiding,
+	}
+	if p.Closing != nil {
+		in.PresentAtClose = p.Closing.PresentAtClose
+	}
+	return Tally(in)
+}
+
+// Tally decides a poll from its ballots. Every ballot is kept and counted in Ballots;
+// each voter's last ballot is their vote. Abstentions are not votes cast.
+//
+//   - Majority: carried when more vote for than against; lost when more vote against,
+//     or when no votes are cast.
+//   - TwoThirds: carried when at least two thirds of the votes cast are for.
+//   - Absolute: carried when more than half of the whole membership votes for.
+//   - Plurality: the option with the most votes is chosen.
+//
+// An equality (for = against > 0, or two options sharing the most votes) goes to the
+// presiding member's casting vote where the rules give one: the result is OutcomeTied
+// until the casting vote, a ballot marked Casting, is among the votes; without one in
+// the rules, a motion on an equality is lost and a plurality vote is undecided. Under
+// an absolute majority an equality is resolved this way only if one more vote for
+// would carry the motion. Two thirds needs no casting vote. Without a quorum at the
+// opening or the close the poll is inquorate.
+//
+// Tally refuses a choice that is not an option (ErrInvalidChoice), a casting vote
+// where the rules give none (ErrNoCastingVote), from someone not presiding
+// (ErrNotPresiding), for an option not in the equality or where there is no equality
+// (ErrNoTie).
+func Tally(in TallyInput) (Result, error) {
+	def := PollOpening{ID: 1, Meeting: 1, Item: 1, Method: in.Method, Options: in.Options}
+	if err := def.Validate(); err != nil {
+		return Result{}, fmt.Errorf("tally: %w", err)
+	}
+	var res Result
+	last := map[int64]Vote{}
+	var casting *Vote
+	for _, v := range in.Votes {
+		if !def.HasOption(v.Choice) {
+			return Result{}, fmt.Errorf("tally: voter %d: choice %q: %w", v.Voter, v.Choice, ErrInvalidChoice)
+		}
+		if v.Casting {
+			switch {
+			case !in.CastingVote:
+				return Result{}, fmt.Errorf("tally: casting vote by %d: %w", v.Voter, ErrNoCastingVote)
+			case in.Presiding == 0 || v.Voter != in.Presiding:
+				return Result{}, fmt.Errorf("tally: casting vote by %d, presiding %d: %w", v.Voter, in.Presiding, ErrNotPresiding)
+			case v.Choice == OptionAbstain:
+				return Result{}, fmt.Errorf("tally: casting vote to abstain: %w", ErrInvalidChoice)
+			}
+			casting = &v
+			continue
+		}
+		res.Ballots++
+		last[v.Voter] = v
+	}
+	count := map[string]int{}
+	for _, v := range last {
+		count[v.Choice]++
+		res.Votes = append(res.Votes, v)
+	}
+	slices.SortFunc(res.Votes, func(a, b Vote) int { return cmp.Compare(a.Voter, b.Voter) })
+	for _, o := range in.Options {
+		res.Counts = append(res.Counts, OptionCount{Option: o, Count: count[o]})
+		if o == OptionAbstain {
+			res.Abstentions += count[o]
+		} else {
+			res.VotesCast += count[o]
+		}
+	}
+	if in.Eligible != nil {
+		for _, id := range in.Eligible {
+			if _, ok := last[id]; !ok {
+				res.NotVoting++
+			}
+		}
+	}
+
+	if in.PresentAtOpen < in.QuorumRequired || in.PresentAtClose < in.QuorumRequired {
+		res.Outcome = OutcomeInquorate
+		if casting != nil {
+			return Result{}, fmt.Errorf("tally: casting vote in an inquorate poll: %w", ErrNoTie)
+		}
+		return res, nil
+	}
+
+	// tied lists the options in an equality that a casting vote may resolve.
+	var tied []string
+	f, a := count[OptionFor], count[OptionAgainst]
+	switch in.Method {
+	case Majority:
+		switch {
+		case f > a:
+			res.Outcome = OutcomeCarried
+		case f < a || f == 0:
+			res.Outcome = OutcomeLost
+		default:
+			tied = []string{OptionFor, OptionAgainst}
+		}
+	case TwoThirds:
+		res.Outcome = OutcomeLost
+		if res.VotesCast > 0 && 3*f >= 2*res.VotesCast {
+			res.Outcome = OutcomeCarried
+		}
+	case Absolute:
+		need := in.Membership/2 + 1
+		switch {
+		case f >= need:
+			res.Outcome = OutcomeCarried
+		case f == a && f > 0 && f+1 >= need:
+			tied = []string{OptionFor, OptionAgainst}
+		default:
+			res.Outcome = OutcomeLost
+		}
+	case Plurality:
+		top := 0
+		for _, o := range in.Options {
+			if o == OptionAbstain {
+				continue
+			}
+			switch n := count[o]; {
+			case n > top:
+				top, tied = n, []string{o}
+			case n == top && n > 0:
+				tied = append(tied, o)
+			}
+		}
+		switch {
+		case top == 0:
+			res.Outcome, tied = OutcomeUndecided, nil
+		case len(tied) == 1:
+			res.Outcome, res.Winner, tied = OutcomeDecided, tied[0], nil
+		}
+	}
+
+	if tied == nil {
+		if casting != nil {
+			return Result{}, fmt.Errorf("tally: casting vote by %d: %w", casting.Voter, ErrNoTie)
+		}
+		return res, nil
+	}
+	switch {
+	case casting != nil:
+		if !slices.Contains(tied, casting.Choice) {
+			return Result{}, fmt.Errorf("tally: casting vote for %q, not among %v: %w", casting.Choice, tied, ErrNoTie)
+		}
+		res.CastingVote = casting.Choice
+		switch {
+		case in.Method == Plurality:
+			res.Outcome, res.Winner = OutcomeDecided, casting.Choice
+		case casting.Choice == OptionFor:
+			res.Outcome = OutcomeCarried
+		default:
+			res.Outcome = OutcomeLost
+		}
+	case in.CastingVote:
+		res.Outcome = OutcomeTied
+	case in.Method == Plurality:
+		res.Outcome = OutcomeUndecided
+	default:
+		res.Outcome = OutcomeLost
+	}
+	return res, nil
+}
