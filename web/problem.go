@@ -1,0 +1,214 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/chamber/chamber/agenda"
+)
+
+// ProblemType is one kind of error the API answers with. Its type URI is the server's
+// public URL followed by /problems/ and the name; GET on that URI shows a page
+// explaining it.
+type ProblemType struct {
+	Name   string // last segment of the type URI: "validation"
+	Title  string // the problem's title, the same for every occurrence
+	Status int
+	// About explains, for the problem's page, when it happens and what to do.
+	About string
+}
+
+// The problem types. Their names are stable: clients may switch on them.
+var (
+	probMalformed = &ProblemType{"malformed-request", "The request is malformed", http.StatusBadRequest,
+		"The request body is not valid JSON, has a value of the wrong type, a field the operation does not know, or a body where none is taken. The errors member names the field when it can. Fix the request before sending it again."}
+	probUnauthenticated = &ProblemType{"unauthenticated", "Sign-in required", http.StatusUnauthorized,
+		"The operation needs a signed-in user: send the session cookie (browsers) or an Authorization: Bearer token (the command line and integrations). A token that is unknown, expired or revoked is answered the same way."}
+	probBadCredentials = &ProblemType{"bad-credentials", "Wrong email, password or link", http.StatusUnauthorized,
+		"The email and password do not match an account, or an invitation or sign-in link is unknown, expired or already used. Ask the clerk for a new link if yours has expired."}
+	probForbidden = &ProblemType{"forbidden", "Not allowed", http.StatusForbidden,
+		"You are signed in but your roles do not allow this: only the council's clerks change its committees and meetings, only the chair or a clerk runs a meeting, only admins create councils."}
+	probCSRF = &ProblemType{"csrf", "Missing or wrong CSRF token", http.StatusForbidden,
+		"A browser write authenticated by the session cookie must carry the X-CSRF-Token header with the token returned at sign-in (and by GET /api/v1/me). Bearer-token requests need no CSRF token."}
+	probCrossOrigin = &ProblemType{"cross-origin", "Cross-origin request refused", http.StatusForbidden,
+		"Browsers may only write to Chamber from Chamber's own pages. The request came from another origin (its Origin or Sec-Fetch-Site header said so) and was refused."}
+	probNotFound = &ProblemType{"not-found", "Not found", http.StatusNotFound,
+		"There is no such resource, or it is not published and you may not see it. Identifiers in paths are positive whole numbers."}
+	probMethod = &ProblemType{"method-not-allowed", "Method not allowed", http.StatusMethodNotAllowed,
+		"The path exists but does not take this method. The Allow header lists the methods it takes."}
+	probConflict = &ProblemType{"conflict", "Not possible in the current state", http.StatusConflict,
+		"The request is well formed but what it asks cannot happen now: starting a meeting that has already started, removing an item that has been taken, adding an email address that is already in use. The detail says why."}
+	probTooLarge = &ProblemType{"too-large", "Request body too large", http.StatusRequestEntityTooLarge,
+		"JSON bodies may be at most 64 KiB, agenda imports at most 5 MiB."}
+	probMediaType = &ProblemType{"unsupported-media-type", "Unsupported media type", http.StatusUnsupportedMediaType,
+		"The request body's Content-Type is not one the operation takes: application/json for most, application/json or text/csv for agenda imports."}
+	probValidation = &ProblemType{"validation", "The request is not valid", http.StatusUnprocessableEntity,
+		"The request is well formed but some values are not acceptable. The errors member lists each problem with its field (and, for imported files, its row) and a message."}
+	probRateLimited = &ProblemType{"rate-limited", "Too many attempts", http.StatusTooManyRequests,
+		"Too many sign-in attempts came from your address. Wait for the number of seconds in the Retry-After header before trying again."}
+	probNotReady = &ProblemType{"not-ready", "Not ready", http.StatusServiceUnavailable,
+		"A service Chamber depends on (the database, Redis) is not answering. The checks member names which."}
+	probInternal = &ProblemType{"internal", "Internal server error", http.StatusInternalServerError,
+		"Something went wrong on the server. It has been logged with the request id; quote it when you report the problem."}
+)
+
+// ProblemTypes lists every problem type, for the documentation pages and the OpenAPI
+// description.
+func ProblemTypes() []ProblemType {
+	out := make([]ProblemType, len(problemTypes))
+	for i, p := range problemTypes {
+		out[i] = *p
+	}
+	return out
+}
+
+var problemTypes = []*ProblemType{
+	probMalformed, probUnauthenticated, probBadCredentials, probForbidden, probCSRF, probCrossOrigin,
+	probNotFound, probMethod, probConflict, probTooLarge, probMediaType, probValidation,
+	probRateLimited, probNotReady, probInternal,
+}
+
+func problemType(name string) (*ProblemType, bool) {
+	for _, p := range problemTypes {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// errorTable maps the domain packages' errors to problem types; the first match wins.
+// It is the only place where a domain error becomes an HTTP status.
+var errorTable = []struct {
+	err  error
+	kind *ProblemType
+}{
+	{agenda.ErrInvalid, probValidation},
+	{agenda.ErrNotFound, probNotFound},
+	{agenda.ErrConflict, probConflict},
+	{agenda.ErrUnauthenticated, probUnauthenticated},
+	{agenda.ErrBadCredentials, probBadCredentials},
+	{agenda.ErrForbidden, probForbidden},
+}
+
+// Problem is an RFC 9457 problem details object.
+type Problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	// Errors lists what is wrong with each field (validation and malformed requests).
+	Errors []agenda.FieldError `json:"errors,omitempty"`
+	// Checks names the readiness checks and their state (not-ready).
+	Checks map[string]string `json:"checks,omitempty"`
+	// RequestID is the id the server logged the request under.
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// httpError is an error the web layer raises itself, with its problem type.
+type httpError struct {
+	kind   *ProblemType
+	detail string
+	fields []agenda.FieldError
+	checks map[string]string
+}
+
+func (e *httpError) Error() string {
+	if e.detail != "" {
+		return e.kind.Title + ": " + e.detail
+	}
+	return e.kind.Title
+}
+
+// classify finds the problem for an error: the web layer's own, or the domain's through
+// errorTable. Anything else is internal, reported without detail.
+func classify(err error) *httpError {
+	var he *httpError
+	if errors.As(err, &he) {
+		return he
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return &httpError{kind: probTooLarge}
+	}
+	for _, row := range errorTable {
+		if !errors.Is(err, row.err) {
+			continue
+		}
+		out := &httpError{kind: row.kind}
+		var ve *agenda.ValidationError
+		if errors.As(err, &ve) {
+			out.fields = ve.Fields
+			out.detail = "See errors for each problem."
+			return out
+		}
+		out.detail = detailOf(err, row.err)
+		return out
+	}
+	return &httpError{kind: probInternal}
+}
+
+// detailOf is the human part of a domain error: "meeting 3 is closed: conflict" says
+// "meeting 3 is closed". A bare sentinel has no detail beyond the title.
+func detailOf(err, sentinel error) string {
+	msg := err.Error()
+	if msg == sentinel.Error() {
+		return ""
+	}
+	msg = strings.TrimSuffix(msg, ": "+sentinel.Error())
+	if msg == "" {
+		return ""
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:] + "."
+}
+
+func (s *Server) typeURI(p *ProblemType) string {
+	return s.public + "/problems/" + p.Name
+}
+
+// problem answers with the problem for err as application/problem+json. Internal errors
+// are logged with the request id; the answer carries no detail.
+func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
+	he := s.report(r, err)
+	p := Problem{
+		Type:      s.typeURI(he.kind),
+		Title:     he.kind.Title,
+		Status:    he.kind.Status,
+		Detail:    he.detail,
+		Instance:  r.URL.Path,
+		Errors:    he.fields,
+		Checks:    he.checks,
+		RequestID: info(r).id,
+	}
+	if he.kind.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="chamber"`)
+	}
+	if info(r).route != nil && info(r).route.secretPath {
+		p.Instance = "" // the path holds a token
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	h.Del("Content-Length")
+	w.WriteHeader(p.Status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(p)
+}
+
+// report classifies err and logs what the server should know about.
+func (s *Server) report(r *http.Request, err error) *httpError {
+	he := classify(err)
+	if he.kind == probInternal && !errors.As(err, new(*httpError)) {
+		if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+			s.log.Debug("request cancelled", "request_id", info(r).id, "err", err)
+		} else {
+			s.log.Error("internal error", "request_id", info(r).id, "err", err)
+		}
+	}
+	return he
+}
