@@ -249,10 +249,11 @@ func (s *Service) NewAPIToken(ctx context.Context, actor Actor, name string, ttl
 	return token, t, err
 }
 
-// APITokenUser returns the user a bearer token belongs to, and records its use.
-func (s *Service) APITokenUser(ctx context.Context, token string) (int64, error) {
+// APITokenUser returns the token a bearer token's value names, with the user it belongs
+// to, and records its use.
+func (s *Service) APITokenUser(ctx context.Context, token string) (APIToken, error) {
 	if !strings.HasPrefix(token, APITokenPrefix) {
-		return 0, ErrBadCredentials
+		return APIToken{}, ErrBadCredentials
 	}
 	var t APIToken
 	err := s.read(ctx, func(tx Tx) error {
@@ -262,10 +263,10 @@ func (s *Service) APITokenUser(ctx context.Context, token string) (int64, error)
 	})
 	now := s.clock()
 	if errors.Is(err, ErrNotFound) || (err == nil && t.ExpiresAt != nil && !t.ExpiresAt.After(now)) {
-		return 0, ErrBadCredentials
+		return APIToken{}, ErrBadCredentials
 	}
 	if err != nil {
-		return 0, err
+		return APIToken{}, err
 	}
 	// Recording the last use at most once a minute keeps reads from becoming writes.
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
@@ -273,7 +274,7 @@ func (s *Service) APITokenUser(ctx context.Context, token string) (int64, error)
 			s.log.Warn("record token use", "token", t.ID, "err", err)
 		}
 	}
-	return t.UserID, nil
+	return t, nil
 }
 
 // ListAPITokens lists the actor's tokens (never their values).

@@ -20,9 +20,12 @@ const (
 	// EvSessionPublic: the public is readmitted; data is SessionChange.
 	EvSessionPublic = "session.public"
 
-	EvItemAdded       = "item.added"       // Item (private for exempt items)
-	EvItemUpdated     = "item.updated"     // Item (private for exempt items)
-	EvItemRemoved     = "item.removed"     // ItemRef
+	EvItemAdded   = "item.added"   // Item without notes (private, with notes, for exempt items)
+	EvItemUpdated = "item.updated" // Item without notes (private, with notes, for exempt items)
+	EvItemRemoved = "item.removed" // ItemRef
+	// EvItemNotes: the clerk's notes on an item changed; data {"item_id", "notes"};
+	// always private.
+	EvItemNotes       = "item.notes"
 	EvAgendaReordered = "agenda.reordered" // {"order": [item ids]}
 	EvAgendaImported  = "agenda.imported"  // {"items": n, "replaced": bool}
 

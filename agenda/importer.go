@@ -133,23 +133,29 @@ func ParseAgendaCSV(r io.Reader) (AgendaFile, error) {
 		return strings.TrimSpace(rec[i-1])
 	}
 	var f AgendaFile
+	// Rows are numbered as a spreadsheet shows them: the header is row 1, a blank line
+	// is a row, and a cell with a line break in it does not make its row two. breaks
+	// counts the line breaks inside the cells read so far.
+	breaks := strings.Count(strings.Join(header, ""), "\n")
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
-		line, _ := cr.FieldPos(0)
-		c.row = line
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
-				c.row = pe.Line
-				c.add("row", "%v", pe.Err)
+				c.row = pe.StartLine - breaks
+				c.add("row", "%v (line %d of the file)", pe.Err, pe.Line)
 			} else {
 				c.add("row", "%v", err)
 			}
 			break
 		}
+		line, _ := cr.FieldPos(0)
+		row := line - breaks
+		c.row = row
+		breaks += strings.Count(strings.Join(rec, ""), "\n")
 		if len(rec) > len(header) {
 			c.add("row", "has %d fields; the header has %d", len(rec), len(header))
 			continue
@@ -178,7 +184,7 @@ func ParseAgendaCSV(r io.Reader) (AgendaFile, error) {
 		}
 		in.Papers = papers
 		f.Items = append(f.Items, in)
-		f.Rows = append(f.Rows, line)
+		f.Rows = append(f.Rows, row)
 	}
 	return f, c.err()
 }

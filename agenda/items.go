@@ -142,8 +142,16 @@ func (s *Service) AddItem(ctx context.Context, actor Actor, meetingID int64, in 
 	return it, err
 }
 
+// emitItem journals an item. The clerk's working notes are never in a public event: an
+// item event is private for exempt business, and otherwise carries the item without its
+// notes, which go in a private item.notes event of their own when they change.
 func (s *Service) emitItem(o *op, it Item, typ string) error {
-	return o.emit(it.MeetingID, typ, it.Kind == Exempt, it)
+	if it.Kind == Exempt {
+		return o.emit(it.MeetingID, typ, true, it)
+	}
+	pub := it
+	pub.Notes = ""
+	return o.emit(it.MeetingID, typ, false, pub)
 }
 
 // saveItem stores an item and journals it.
@@ -177,7 +185,7 @@ func (s *Service) UpdateItem(ctx context.Context, actor Actor, meetingID, itemID
 			return err
 		}
 		if it, err = o.GetItem(ctx, itemID); err != nil || it.MeetingID != meetingID {
-			return notFound("item", itemID)
+			return itemErr(err, itemID)
 		}
 		in := ItemInput{Number: it.Number, Title: it.Title, Description: it.Description, Kind: it.Kind,
 			ExemptParagraph: it.ExemptParagraph, WholeItemPresence: &it.WholeItemPresence, Papers: it.Papers}
@@ -210,6 +218,7 @@ func (s *Service) UpdateItem(ctx context.Context, actor Actor, meetingID, itemID
 		}
 		var c checker
 		in.normalise(&c)
+		notesChanged := p.Notes != nil && *p.Notes != it.Notes
 		if p.Notes != nil {
 			c.text("notes", *p.Notes, false, maxNotesLen)
 			it.Notes = *p.Notes
@@ -232,7 +241,13 @@ func (s *Service) UpdateItem(ctx context.Context, actor Actor, meetingID, itemID
 		if it.Papers == nil {
 			it.Papers = []Paper{}
 		}
-		return s.saveItem(o, m, it, EvItemUpdated)
+		if err := s.saveItem(o, m, it, EvItemUpdated); err != nil {
+			return err
+		}
+		if notesChanged && it.Kind != Exempt {
+			return o.emit(meetingID, EvItemNotes, true, map[string]any{"item_id": it.ID, "notes": it.Notes})
+		}
+		return nil
 	})
 	return it, err
 }
@@ -245,7 +260,7 @@ func (s *Service) RemoveItem(ctx context.Context, actor Actor, meetingID, itemID
 		}
 		it, err := o.GetItem(ctx, itemID)
 		if err != nil || it.MeetingID != meetingID {
-			return notFound("item", itemID)
+			return itemErr(err, itemID)
 		}
 		if it.Status != Pending {
 			return conflict("item %s has been taken and stays on the record", it.Number)
@@ -352,7 +367,7 @@ func (s *Service) GetItem(ctx context.Context, actor Actor, meetingID, itemID in
 			return notFound("meeting", meetingID)
 		}
 		if it, err = tx.GetItem(ctx, itemID); err != nil || it.MeetingID != meetingID {
-			return notFound("item", itemID)
+			return itemErr(err, itemID)
 		}
 		if !actor.CanReadPrivate(m.CouncilID, m.CommitteeID) {
 			it = redactItem(it)
@@ -454,4 +469,13 @@ func checkImport(f AgendaFile) error {
 		}
 	}
 	return c.err()
+}
+
+// itemErr is the error for an item that could not be read, or that belongs to another
+// meeting (which, to the caller, does not exist).
+func itemErr(err error, itemID int64) error {
+	if err != nil && !isNotFound(err) {
+		return err
+	}
+	return notFound("item", itemID)
 }

@@ -332,7 +332,7 @@ func (s *Service) closeMeeting(o *op, m *Meeting) error {
 			return err
 		}
 		it.Status, it.EndedAt = Done, &o.now
-		if err := o.UpdateItem(o.ctx, it); err != nil {
+		if err := s.saveItem(o, *m, it, EvItemUpdated); err != nil {
 			return err
 		}
 		m.CurrentItemID = 0
@@ -346,12 +346,15 @@ func (s *Service) closeMeeting(o *op, m *Meeting) error {
 	if err != nil {
 		return err
 	}
+	holders := map[int64]bool{} // people who have left, and with them the proxies they held
 	for _, a := range att {
-		if a.LeftAt == nil {
-			if err := s.leave(o, a); err != nil {
-				return err
-			}
+		if a.LeftAt != nil || (a.Mode == ByProxy && holders[a.ProxyHolderID]) {
+			continue
 		}
+		if err := s.leave(o, a); err != nil {
+			return err
+		}
+		holders[a.UserID] = true
 	}
 	return nil
 }

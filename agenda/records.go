@@ -57,8 +57,12 @@ func (s *Service) RecordApology(ctx context.Context, actor Actor, meetingID, use
 		if err := c.err(); err != nil {
 			return err
 		}
-		if open, err := o.OpenAttendance(ctx, meetingID, userID); err == nil {
-			return conflict("%d is recorded as present since %s", open.UserID, open.ArrivedAt.Format(time.Kitchen))
+		if _, err := o.OpenAttendance(ctx, meetingID, userID); err == nil {
+			u, err := o.GetUser(ctx, userID)
+			if err != nil {
+				return err
+			}
+			return conflict("%s is recorded as present; record their departure first", u.Name)
 		} else if !isNotFound(err) {
 			return err
 		}
@@ -245,6 +249,9 @@ func (s *Service) ProposeMotion(ctx context.Context, actor Actor, meetingID int6
 		if in.SeconderID != 0 && in.SeconderID == in.ProposerID {
 			c.add("seconder_id", "must not be the proposer")
 		}
+		if in.SeconderID != 0 && !actor.CanRun(m.CouncilID, m.CommitteeID) {
+			return actor.forbid() // a member proposes in their own name; the seconder seconds in theirs
+		}
 		if in.AmendsID != 0 {
 			parent, err := o.GetMotion(ctx, in.AmendsID)
 			switch {
@@ -291,6 +298,9 @@ func (s *Service) UpdateMotion(ctx context.Context, actor Actor, meetingID, moti
 			return err
 		}
 		if mo, err = o.GetMotion(ctx, motionID); err != nil || mo.MeetingID != meetingID {
+			if err != nil && !isNotFound(err) {
+				return err
+			}
 			return notFound("motion", motionID)
 		}
 		if mo.Status.Final() {
@@ -392,7 +402,8 @@ func (s *Service) arrive(o *op, m Meeting, in AttendanceInput, source Attendance
 	case err == nil && open.Mode == in.Mode && open.ProxyHolderID == in.ProxyHolderID:
 		return open, nil
 	case err == nil:
-		if err := s.leave(o, open); err != nil {
+		// A change of mode: the person stays, and so do the proxies they hold.
+		if err := s.endStretch(o, open); err != nil {
 			return Attendance{}, err
 		}
 	case !isNotFound(err):
@@ -463,13 +474,18 @@ func (s *Service) RecordDeparture(ctx context.Context, actor Actor, meetingID, u
 	return a, err
 }
 
-// leave closes a stretch of attendance, and with it any proxies its holder held.
-func (s *Service) leave(o *op, a Attendance) error {
+// endStretch closes one stretch of attendance and journals it.
+func (s *Service) endStretch(o *op, a Attendance) error {
 	if err := o.CloseAttendance(o.ctx, a.ID, o.now); err != nil {
 		return err
 	}
 	a.LeftAt = &o.now
-	if err := o.emit(a.MeetingID, EvAttendanceLeft, false, a); err != nil {
+	return o.emit(a.MeetingID, EvAttendanceLeft, false, a)
+}
+
+// leave records that a person has gone, and with them any proxies they held.
+func (s *Service) leave(o *op, a Attendance) error {
+	if err := s.endStretch(o, a); err != nil {
 		return err
 	}
 	all, err := o.ListAttendance(o.ctx, a.MeetingID)
@@ -681,6 +697,9 @@ func (s *Service) RemoveSpeaker(ctx context.Context, actor Actor, meetingID, spe
 		}
 		sp, err := o.GetSpeaker(ctx, speakerID)
 		if err != nil || sp.MeetingID != meetingID {
+			if err != nil && !isNotFound(err) {
+				return err
+			}
 			return notFound("speaker", speakerID)
 		}
 		if err := o.DeleteSpeaker(ctx, speakerID); err != nil {

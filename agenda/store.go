@@ -114,8 +114,8 @@ type MeetingFilter struct {
 	CommitteeID   int64
 	Status        MeetingStatus
 	PublishedOnly bool
-	// VisibleTo, when not zero, also lets through unpublished meetings of these
-	// committees (a member sees their committee's drafts).
+	// VisibleCommittees also lets through unpublished meetings of these committees (a
+	// member sees their committee's drafts).
 	VisibleCommittees []int64
 	// VisibleCouncils lets through unpublished meetings of these councils.
 	VisibleCouncils []int64

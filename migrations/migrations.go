@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -159,7 +161,7 @@ func redact(raw string) string {
 // Redact hides a database or Redis URL's password, for logs.
 func Redact(raw string) string { return redact(raw) }
 
-func provider(db *DB, logger *slog.Logger) (*goose.Provider, error) {
+func provider(ctx context.Context, db *DB, logger *slog.Logger) (*goose.Provider, error) {
 	fsys, err := dialectFS(db.Dialect)
 	if err != nil {
 		return nil, err
@@ -171,8 +173,19 @@ func provider(db *DB, logger *slog.Logger) (*goose.Provider, error) {
 	dialect := goose.DialectSQLite3
 	if db.Dialect == Postgres {
 		dialect = goose.DialectPostgres
-		// Several nodes may start at once; one migrates while the others wait.
-		locker, err := lock.NewPostgresSessionLocker()
+		// Several nodes may start at once; one migrates while the others wait. The lock is
+		// per schema, so that databases in different schemas (tests) do not wait on each
+		// other.
+		var schema string
+		if err := db.QueryRowContext(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+			return nil, err
+		}
+		h := fnv.New64a()
+		h.Write([]byte("chamber migrations " + schema))
+		locker, err := lock.NewPostgresSessionLocker(
+			lock.WithLockID(int64(h.Sum64()&math.MaxInt64)),
+			lock.WithLockTimeout(1, 600), // try every second for ten minutes
+		)
 		if err != nil {
 			return nil, err
 		}
@@ -183,7 +196,7 @@ func provider(db *DB, logger *slog.Logger) (*goose.Provider, error) {
 
 // Migrate applies every pending migration.
 func Migrate(ctx context.Context, db *DB, logger *slog.Logger) error {
-	p, err := provider(db, logger)
+	p, err := provider(ctx, db, logger)
 	if err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -203,7 +216,7 @@ type Status struct {
 
 // StatusOf lists every migration known to the binary and whether db has it.
 func StatusOf(ctx context.Context, db *DB) ([]Status, error) {
-	p, err := provider(db, nil)
+	p, err := provider(ctx, db, nil)
 	if err != nil {
 		return nil, fmt.Errorf("migration status: %w", err)
 	}

@@ -38,14 +38,14 @@ func (s *Server) authenticate(c *call) error {
 		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			return &httpError{kind: probUnauthenticated, detail: "The Authorization header must be \"Bearer\" followed by an API token."}
 		}
-		id, err := s.svc.APITokenUser(r.Context(), strings.TrimSpace(token))
+		t, err := s.svc.APITokenUser(r.Context(), strings.TrimSpace(token))
 		if errors.Is(err, agenda.ErrBadCredentials) {
 			return &httpError{kind: probUnauthenticated, detail: "The bearer token is unknown, expired or revoked."}
 		}
 		if err != nil {
 			return err
 		}
-		userID = id
+		userID, c.tokenID = t.UserID, t.ID
 	} else if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
 		sess, err := s.svc.SessionFor(r.Context(), ck.Value)
 		switch {
@@ -181,9 +181,13 @@ func (s *Server) limitLogins(next func(*call) (any, error)) func(*call) (any, er
 	}
 }
 
+// logout ends what the request was authenticated by: the browser session, or the API
+// token (chamber logout).
 func (s *Server) logout(c *call) (noContent, error) {
+	if c.tokenID != 0 {
+		return noContent{}, s.svc.RevokeAPIToken(c.r.Context(), c.actor, c.tokenID)
+	}
 	if c.cookie == "" {
-		// Bearer tokens stay valid until revoked (DELETE /api/v1/me/tokens/{id}).
 		return noContent{}, nil
 	}
 	if err := s.svc.EndSession(c.r.Context(), c.cookie); err != nil {

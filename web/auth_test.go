@@ -163,3 +163,19 @@ func TestInvitationPage(t *testing.T) {
 	e.login("pending@north.example", "a long password")
 	e.checkLogs(w.inviteToken, "a long password")
 }
+
+// TestBearerLogout: logging out with a bearer token revokes that token, and only it.
+func TestBearerLogout(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		e := newEnv(t, db)
+		w := newWorld(t, e)
+		var spare struct {
+			Token string `json:"token"`
+		}
+		w.clerk.do("POST", "/api/v1/me/tokens", map[string]any{"name": "spare"}).want(http.StatusCreated).into(&spare)
+		other := e.bearer(spare.Token)
+		w.clerk.do("POST", "/api/v1/auth/logout", nil).want(http.StatusNoContent)
+		w.clerk.get("/api/v1/me").problem(http.StatusUnauthorized, "unauthenticated")
+		other.get("/api/v1/me").want(http.StatusOK)
+	})
+}

@@ -176,6 +176,8 @@ type call struct {
 	// cookie is the session cookie's value and csrf its token, when the request was
 	// authenticated by the cookie.
 	cookie, csrf string
+	// tokenID is the API token the request was authenticated by, if any.
+	tokenID int64
 }
 
 // serveRoute authenticates the request as the route needs, then runs it.

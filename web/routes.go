@@ -33,7 +33,7 @@ func (s *Server) table() []Route {
 		// Accounts.
 		jsonOp(post, "/api/v1/auth/login", Open, s.login).doc("login", "accounts",
 			"Sign in: mode cookie starts a browser session (Set-Cookie) and returns its CSRF token; mode token returns a bearer API token").limited(s),
-		op(post, "/api/v1/auth/logout", SignedIn, s.logout).doc("logout", "accounts", "End the browser session (bearer tokens stay valid until revoked)"),
+		op(post, "/api/v1/auth/logout", SignedIn, s.logout).doc("logout", "accounts", "End the browser session, or revoke the API token the request carries"),
 		op(get, "/api/v1/me", SignedIn, s.me).doc("getMe", "accounts", "The signed-in user, their roles, and the session's CSRF token"),
 		op(get, "/api/v1/me/tokens", SignedIn, s.listTokens).doc("listTokens", "accounts", "List your API tokens (never their values)"),
 		jsonOp(post, "/api/v1/me/tokens", SignedIn, s.createToken).doc("createToken", "accounts", "Create an API token; its value is shown only in this answer").status(http.StatusCreated),

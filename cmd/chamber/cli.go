@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -70,7 +72,9 @@ func runLogin(ctx context.Context, e env, args []string) error {
 	return nil
 }
 
-func runLogout(_ context.Context, e env, args []string) error {
+// runLogout revokes the kept token on its server, then forgets it. A token the server
+// no longer knows is forgotten all the same.
+func runLogout(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("logout", e)
 	cf := addClientFlags(fs)
 	if err := parse(fs, e, args); err != nil {
@@ -79,6 +83,16 @@ func runLogout(_ context.Context, e env, args []string) error {
 	path, err := cf.credentialsPath()
 	if err != nil {
 		return err
+	}
+	if creds, err := cf.load(); err == nil && creds.Server != "" && creds.Token != "" {
+		c, err := newClient(creds.Server, creds.Token)
+		if err != nil {
+			return err
+		}
+		var ae *apiError
+		if err := c.call(ctx, "POST", "/api/v1/auth/logout", nil, "", nil); err != nil && !(errors.As(err, &ae) && ae.status == http.StatusUnauthorized) {
+			return fmt.Errorf("revoke the token on %s: %w (pass --server to reach it, or delete %s)", creds.Server, err, path)
+		}
 	}
 	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
 		return err

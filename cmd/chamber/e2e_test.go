@@ -173,6 +173,15 @@ func TestCLIEndToEnd(t *testing.T) {
 		t.Errorf("public GET of an unpublished meeting: got %d, want 404", resp.StatusCode)
 	}
 
+	// Logging out revokes the token on the server.
+	out = cli(t, bin, configDir, "", "logout")
+	if !strings.Contains(out, "signed out") {
+		t.Errorf("logout: got %q", out)
+	}
+	if out, err := cliErr(bin, configDir, "", "meeting", "list", "--server", url); err != nil || strings.Contains(out, "Extraordinary") {
+		t.Errorf("after logout, meeting list as the public: got %v %q, want the published meetings only", err, out)
+	}
+
 	cancel()
 	done := make(chan error, 1)
 	go func() { done <- srv.Wait() }()
