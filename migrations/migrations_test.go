@@ -78,3 +78,30 @@ func TestConnectRejectsOtherURLs(t *testing.T) {
 		t.Errorf("error %q leaks the password", got)
 	}
 }
+
+func TestSecret(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		a, err := db.Secret(ctx, "room-token-key", 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := db.Secret(ctx, "room-token-key", 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := db.Secret(ctx, "other", 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(a) != 32 || string(a) != string(b) {
+			t.Errorf("the same secret twice: got %x and %x", a, b)
+		}
+		if string(a) == string(c) {
+			t.Errorf("two secrets are equal")
+		}
+		if _, err := db.Secret(ctx, "room-token-key", 16); err == nil {
+			t.Errorf("asking for a secret at another size: want an error")
+		}
+	})
+}
