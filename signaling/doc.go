@@ -1,0 +1,15 @@
+// Package signaling runs a meeting's live room: the WebSocket signalling protocol
+// (described message by message in PROTOCOL.md), the participants and their grants,
+// the selective forwarding unit built on pion/webrtc that carries their audio and
+// video, and the bus that brings meeting events to the room from any node.
+//
+// A Hub owns every room on this node. Each room is run by one goroutine that owns its
+// state; WebRTC callbacks and client messages only post work to it. Media never passes
+// through that goroutine: each published track is read once by its own goroutine and
+// handed to per-subscriber writers, whose bounded queues drop packets rather than let
+// a slow subscriber hold up the others.
+//
+// The package knows nothing of agendas or votes. Meeting events arrive as MeetingEvent
+// values (through a Bus or Hub.Deliver), and the room reports who is present through
+// the Presence interface, which the attendance code satisfies.
+package signaling
