@@ -75,6 +75,7 @@ func (g Grants) LogValue() slog.Value {
 const (
 	joinAudience   = "chamber-rtc"
 	resumeAudience = "chamber-rtc-resume"
+	passAudience   = "chamber-rtc-pass"
 	tokenIssuer    = "chamber"
 )
 
@@ -139,6 +140,39 @@ func (t *Tokens) Issue(g Grants, ttl time.Duration) (string, error) {
 func (t *Tokens) Verify(token string) (Grants, error) {
 	var claims joinClaims
 	if err := t.parse(token, joinAudience, &claims); err != nil {
+		return Grants{}, err
+	}
+	if claims.Subject != claims.Grants.Identity {
+		return Grants{}, fmt.Errorf("%w: subject does not match identity", ErrInvalidToken)
+	}
+	if err := claims.Grants.Validate(); err != nil {
+		return Grants{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
+	}
+	return claims.Grants, nil
+}
+
+// IssuePass signs a pass: grants given ahead of time (to a public speaker, in the link
+// the clerk sends them), valid for ttl. A pass does not admit anyone to a room; the
+// join endpoint checks it and exchanges it for a short-lived join token.
+func (t *Tokens) IssuePass(g Grants, ttl time.Duration) (string, error) {
+	if err := g.Validate(); err != nil {
+		return "", fmt.Errorf("issue pass: %w", err)
+	}
+	if ttl <= 0 {
+		return "", errors.New("issue pass: ttl must be positive")
+	}
+	claims := joinClaims{Grants: g, RegisteredClaims: t.registered(g.Identity, passAudience, t.now(), ttl)}
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(t.key)
+	if err != nil {
+		return "", fmt.Errorf("issue pass: %w", err)
+	}
+	return s, nil
+}
+
+// VerifyPass checks a pass and returns its grants.
+func (t *Tokens) VerifyPass(token string) (Grants, error) {
+	var claims joinClaims
+	if err := t.parse(token, passAudience, &claims); err != nil {
 		return Grants{}, err
 	}
 	if claims.Subject != claims.Grants.Identity {

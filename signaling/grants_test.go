@@ -87,3 +87,29 @@ func TestIssueRefusesBadGrants(t *testing.T) {
 		t.Error("Issue with zero ttl succeeded")
 	}
 }
+
+// TestPasses: a pass carries grants for later exchange, and is neither a join token nor
+// accepted from another key.
+func TestPasses(t *testing.T) {
+	now := time.Date(2026, 3, 4, 18, 0, 0, 0, time.UTC)
+	tokens := NewTokens([]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return now })
+	g := Grants{Identity: "speaker-3", Name: "Ann Pritchard", MeetingID: 42, Role: RoleSpeaker, CanSubscribe: true, SpeakerItemID: 9}
+	pass, err := tokens.IssuePass(g, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := tokens.VerifyPass(pass); err != nil || got != g {
+		t.Errorf("VerifyPass = %+v, %v, want %+v", got, err, g)
+	}
+	if _, err := tokens.Verify(pass); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("Verify(pass) error = %v, want ErrInvalidToken: a pass must not open a room", err)
+	}
+	join, _ := tokens.Issue(g, time.Minute)
+	if _, err := tokens.VerifyPass(join); !errors.Is(err, ErrInvalidToken) {
+		t.Errorf("VerifyPass(join token) error = %v, want ErrInvalidToken", err)
+	}
+	late := NewTokens([]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return now.Add(25 * time.Hour) })
+	if _, err := late.VerifyPass(pass); !errors.Is(err, ErrTokenExpired) {
+		t.Errorf("VerifyPass after expiry error = %v, want ErrTokenExpired", err)
+	}
+}

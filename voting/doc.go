@@ -8,7 +8,10 @@
 // RFC 6962, whose tree heads are published as signed checkpoints (C2SP tlog-checkpoint in
 // the signed-note format).
 //
-// Everything here except the Store interface is pure: eligibility, quorum and tallies
-// are functions of explicit inputs, so the same code decides a poll on the server and
-// checks it in `chamber verify`.
+// The rules are pure: eligibility, quorum and tallies are functions of explicit
+// inputs, so the same code decides a poll on the server and checks it in `chamber
+// verify`. Service applies them to live meetings: it reads the roll from the agenda
+// (RollReader), keeps keys, polls, ballots and the log through Store, in the same
+// transaction as the meeting's journal entries, and tells the live room through
+// Publisher once a change has committed.
 package voting

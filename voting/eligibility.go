@@ -21,11 +21,17 @@ type Rules struct {
 	ProxiesAllowed bool `json:"proxies_allowed"`
 	// MaxProxiesPerHolder is how many proxies one member may hold; 0 means no limit.
 	MaxProxiesPerHolder int `json:"max_proxies_per_holder"`
+	// ProxiesCountForQuorum counts a member represented by a valid proxy towards the
+	// quorum ("present or represented").
+	ProxiesCountForQuorum bool `json:"proxies_count_for_quorum"`
 	// WholeItemPresenceForPlanning lets a member vote on a planning item only if present
 	// for the whole item.
 	WholeItemPresenceForPlanning bool `json:"whole_item_presence_for_planning"`
 	// CastingVote gives the person presiding a second, casting vote on an equality.
 	CastingVote bool `json:"casting_vote"`
+	// PreponderantVote lets the presiding member's own vote decide an equality, with no
+	// second vote (France, CGCT L2121-20). It excludes CastingVote.
+	PreponderantVote bool `json:"preponderant_vote"`
 }
 
 // Quorum is a fraction of the whole membership with a floor: Num/Den of the members,
@@ -169,18 +175,20 @@ type Reason string
 
 // Reasons for refusing a vote.
 const (
-	ReasonNotMember         Reason = "not_member"             // not on the committee
-	ReasonNotSubstituting   Reason = "not_substituting"       // a substitute not in place of a member who sent apologies
-	ReasonSubstituted       Reason = "substituted"            // a substitute sits in the member's place
-	ReasonAbsent            Reason = "absent"                 // not present when the poll opened
-	ReasonRemote            Reason = "remote_may_not_vote"    // remote, and the rules let only those in the room vote
-	ReasonNonVotingMode     Reason = "non_voting_attendance"  // attending remotely without a vote
-	ReasonUnknownMode       Reason = "unknown_mode"           // an attendance mode these rules do not know
-	ReasonProxiesNotAllowed Reason = "proxies_not_allowed"    // represented by proxy where the rules allow none
-	ReasonProxyHolderAbsent Reason = "proxy_holder_absent"    // the proxy holder is not present with a vote
-	ReasonTooManyProxies    Reason = "too_many_proxies"       // the holder holds more proxies than the rules allow
-	ReasonInterest          Reason = "interest"               // a declared interest bars the member from the item
-	ReasonNotThroughout     Reason = "not_present_throughout" // not present for the whole item where that is required
+	ReasonNotMember         Reason = "not_member"              // not on the committee
+	ReasonNotSubstituting   Reason = "not_substituting"        // a substitute not in place of a member who sent apologies
+	ReasonSubstituted       Reason = "substituted"             // a substitute sits in the member's place
+	ReasonAbsent            Reason = "absent"                  // not present when the poll opened
+	ReasonRemote            Reason = "remote_may_not_vote"     // remote, and the rules let only those in the room vote
+	ReasonNonVotingMode     Reason = "non_voting_attendance"   // attending remotely without a vote
+	ReasonUnknownMode       Reason = "unknown_mode"            // an attendance mode these rules do not know
+	ReasonProxiesNotAllowed Reason = "proxies_not_allowed"     // represented by proxy where the rules allow none
+	ReasonProxyHolderAbsent Reason = "proxy_holder_absent"     // the proxy holder is not present with a vote
+	ReasonTooManyProxies    Reason = "too_many_proxies"        // the holder holds more proxies than the rules allow
+	ReasonInterest          Reason = "interest"                // a declared interest bars the member from the item
+	ReasonNotThroughout     Reason = "not_present_throughout"  // not present for the whole item where that is required
+	ReasonNotProxyHolder    Reason = "not_proxy_holder"        // a proxy vote from someone who does not hold the voter's proxy
+	ReasonNotAtOpening      Reason = "not_eligible_at_opening" // eligible now, but not when the poll opened (arrived since, say)
 )
 
 // A Decision is whether one person may vote in a poll.
@@ -280,9 +288,9 @@ func Eligibility(r Rules, it Item, m Member) Decision {
 
 // CountsForQuorum reports whether m counts towards the quorum for item it under rules
 // r: a voting member present when the poll opened in the room, or remotely where r
-// counts remote members, or represented by a valid proxy (allowed by r, within the
-// holder's limit, the holder present with a vote); and not withdrawn from the item
-// because of an interest.
+// counts remote members, or represented by a valid proxy where r counts those (allowed
+// by r, within the holder's limit, the holder present with a vote); and not withdrawn
+// from the item because of an interest.
 func CountsForQuorum(r Rules, it Item, m Member) bool {
 	if !m.votingMember() {
 		return false
@@ -294,7 +302,7 @@ func CountsForQuorum(r Rules, it Item, m Member) bool {
 			return false
 		}
 	case ModeProxy:
-		if !r.ProxiesAllowed || !m.ProxyHolderPresent || m.ProxyHolder == 0 ||
+		if !r.ProxiesAllowed || !r.ProxiesCountForQuorum || !m.ProxyHolderPresent || m.ProxyHolder == 0 ||
 			r.MaxProxiesPerHolder > 0 && m.ProxyNumber > r.MaxProxiesPerHolder {
 			return false
 		}

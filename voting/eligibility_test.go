@@ -21,8 +21,8 @@ var presets = map[string]Rules{
 	"scotland": {Quorum: Quorum{Num: 1, Den: 4, Min: 3}, RemoteCountsForQuorum: true, RemoteMayVote: true,
 		WholeItemPresenceForPlanning: true, CastingVote: true},
 	// France (Ordonnance 2020-391): a third present or represented; two proxies each.
-	"france": {Quorum: Quorum{Num: 1, Den: 3}, RemoteCountsForQuorum: true, RemoteMayVote: true,
-		ProxiesAllowed: true, MaxProxiesPerHolder: 2, CastingVote: true},
+	"france": {Quorum: Quorum{Num: 1, Den: 3, Min: 1}, RemoteCountsForQuorum: true, RemoteMayVote: true,
+		ProxiesAllowed: true, MaxProxiesPerHolder: 2, ProxiesCountForQuorum: true, PreponderantVote: true},
 }
 
 var presetNames = []string{"england", "england-2020", "wales", "scotland", "france"}
@@ -243,6 +243,17 @@ func TestCountsForQuorum(t *testing.T) {
 			})
 		}
 	}
+	t.Run("proxies that vote but do not count", func(t *testing.T) {
+		r := presets["france"]
+		r.ProxiesCountForQuorum = false
+		m := with(func(m *Member) {
+			m.Mode, m.PresentAtOpen, m.ProxyHolder, m.ProxyHolderPresent = ModeProxy, false, 41, true
+		})
+		if CountsForQuorum(r, Item{ID: 31}, m) || !Eligibility(r, Item{ID: 31}, m).Eligible() {
+			t.Errorf("a proxy where proxies do not count: got counts %v, eligible %v, want false, true",
+				CountsForQuorum(r, Item{ID: 31}, m), Eligibility(r, Item{ID: 31}, m).Eligible())
+		}
+	})
 }
 
 // TestRoll takes the roll of one hybrid planning meeting under each preset.

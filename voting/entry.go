@@ -141,7 +141,7 @@ func EncodeOpening(p *PollOpening) ([]byte, error) {
 	e.u32(uint32(p.Membership))
 	e.u32(uint32(p.QuorumRequired))
 	e.u32(uint32(p.PresentAtOpen))
-	e.bool(p.CastingVote)
+	e.u8(tieBreak(p))
 	e.i64(p.Presiding)
 	e.u16(uint16(len(p.Eligible)))
 	for _, id := range p.Eligible {
@@ -194,6 +194,24 @@ func EncodeClosing(c *PollClosing) ([]byte, error) {
 	}
 	e.str8(string(c.Outcome))
 	return e.b, nil
+}
+
+// How an opening says the rules break an equality of votes.
+const (
+	tieNone         = 0 // no tie-break: an equality loses the motion
+	tieCasting      = 1 // the person presiding has a second, casting vote
+	tiePreponderant = 2 // the presiding member's own vote decides
+)
+
+// tieBreak returns p's tie-break byte. Validate refuses both rules at once.
+func tieBreak(p *PollOpening) uint8 {
+	switch {
+	case p.CastingVote:
+		return tieCasting
+	case p.PreponderantVote:
+		return tiePreponderant
+	}
+	return tieNone
 }
 
 func countOK(n int) bool { return n >= 0 && n <= 1<<31-1 }
@@ -251,7 +269,16 @@ func ParseEntry(data []byte) (Entry, error) {
 		p.Membership = int(d.u32("membership"))
 		p.QuorumRequired = int(d.u32("quorum required"))
 		p.PresentAtOpen = int(d.u32("present at open"))
-		p.CastingVote = d.bool("casting vote")
+		switch tb := d.u8("tie-break"); tb {
+		case tieCasting:
+			p.CastingVote = true
+		case tiePreponderant:
+			p.PreponderantVote = true
+		case tieNone:
+		default:
+			d.off--
+			d.fail("tie-break: unknown rule %d", tb)
+		}
 		p.Presiding = d.i64("presiding")
 		n = int(d.u16("eligible"))
 		for range n {

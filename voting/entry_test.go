@@ -115,6 +115,7 @@ func TestEncodeEntryRefuses(t *testing.T) {
 		{"zero opening time", func(o *PollOpening, _ *PollClosing) { o.OpenedAt = time.Time{} }, true},
 		{"negative count", func(o *PollOpening, _ *PollClosing) { o.PresentAtOpen = -1 }, true},
 		{"zero poll id", func(o *PollOpening, _ *PollClosing) { o.ID = 0 }, true},
+		{"casting and preponderant vote", func(o *PollOpening, _ *PollClosing) { o.PreponderantVote = true }, true},
 		{"closing without time", func(_ *PollOpening, c *PollClosing) { c.ClosedAt = time.Time{} }, false},
 		{"closing of poll 0", func(_ *PollOpening, c *PollClosing) { c.Poll = 0 }, false},
 		{"closing with a bad outcome", func(_ *PollOpening, c *PollClosing) { c.Outcome = "Carried!" }, false},
@@ -168,6 +169,26 @@ func TestParseEntryRefuses(t *testing.T) {
 			b[off] = 2
 			return b
 		}()},
+		{"opening with an unknown tie-break", func() []byte {
+			b := enc("opening")
+			op := testOpening()
+			op.CastingVote, op.PreponderantVote = false, true
+			pre, err := EncodeOpening(&op)
+			if err != nil {
+				t.Fatal(err)
+			}
+			off := -1
+			for i := range b {
+				if b[i] != pre[i] {
+					off = i
+				}
+			}
+			if off < 0 || b[off] != 1 || pre[off] != 2 {
+				t.Fatalf("tie-break byte not found")
+			}
+			b[off] = 3
+			return b
+		}()},
 		{"closing truncated", enc("closing")[:20]},
 		{"closing with a trailing byte", append(enc("closing"), 0)},
 	}
@@ -175,6 +196,30 @@ func TestParseEntryRefuses(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			if e, err := ParseEntry(tc.data); !errors.Is(err, ErrMalformed) {
 				t.Errorf("ParseEntry: got %+v, %v, want ErrMalformed", e, err)
+			}
+		})
+	}
+}
+
+// TestOpeningTieBreak checks that an opening records how the rules break an equality.
+func TestOpeningTieBreak(t *testing.T) {
+	for _, tc := range []struct {
+		name                  string
+		casting, preponderant bool
+	}{{"none", false, false}, {"casting vote", true, false}, {"preponderant vote", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			op := testOpening()
+			op.CastingVote, op.PreponderantVote = tc.casting, tc.preponderant
+			data, err := EncodeOpening(&op)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := ParseEntry(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(*e.Opening, op) {
+				t.Errorf("round trip:\ngot  %+v\nwant %+v", *e.Opening, op)
 			}
 		})
 	}

@@ -50,7 +50,14 @@ var (
 	ErrNotFound = errors.New("not found")
 	// ErrKeyFileExposed reports a private key file that others than its owner may read.
 	ErrKeyFileExposed = errors.New("private key file is readable by others")
-	// ErrConflict reports a write that lost a race, such as a log append at a size that
-	// another writer has already taken.
+	// ErrConflict reports a request that the state of things does not allow (a poll on an
+	// item that is not the current one, a second poll while one is open), or a write that
+	// lost a race, such as a log append at a size that another writer has already taken.
 	ErrConflict = errors.New("conflict")
+	// ErrInquorate reports a poll that cannot open because the quorum is not present.
+	ErrInquorate = errors.New("the quorum is not present")
+	// ErrForbidden reports a signed-in user who may not do what they asked.
+	ErrForbidden = errors.New("forbidden")
+	// ErrUnauthenticated reports a request from the public that needs a signed-in user.
+	ErrUnauthenticated = errors.New("sign-in required")
 )

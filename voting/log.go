@@ -225,6 +225,16 @@ func VerifyConsistency(older, newer Checkpoint, proof tlog.TreeProof) error {
 
 // RootOf computes the root hash of a tree holding exactly leaves.
 func RootOf(leaves [][]byte) (tlog.Hash, error) {
+	hashes := make([]tlog.Hash, len(leaves))
+	for i, leaf := range leaves {
+		hashes[i] = tlog.RecordHash(leaf)
+	}
+	return RootOfHashes(hashes)
+}
+
+// RootOfHashes computes the root hash of a tree whose leaves have the given leaf hashes
+// (tlog.RecordHash of each leaf).
+func RootOfHashes(leafHashes []tlog.Hash) (tlog.Hash, error) {
 	stored := map[int64]tlog.Hash{}
 	r := tlog.HashReaderFunc(func(indexes []int64) ([]tlog.Hash, error) {
 		out := make([]tlog.Hash, len(indexes))
@@ -237,8 +247,8 @@ func RootOf(leaves [][]byte) (tlog.Hash, error) {
 		}
 		return out, nil
 	})
-	for n, leaf := range leaves {
-		hs, err := tlog.StoredHashes(int64(n), leaf, r)
+	for n, h := range leafHashes {
+		hs, err := tlog.StoredHashesForRecordHash(int64(n), h, r)
 		if err != nil {
 			return tlog.Hash{}, err
 		}
@@ -247,7 +257,7 @@ func RootOf(leaves [][]byte) (tlog.Hash, error) {
 			stored[start+int64(i)] = h
 		}
 	}
-	return tlog.TreeHash(int64(len(leaves)), r)
+	return tlog.TreeHash(int64(len(leafHashes)), r)
 }
 
 // MemLogStore is a LogStore in memory, for tests and tools.

@@ -78,6 +78,9 @@ type PollOpening struct {
 	PresentAtOpen int `json:"present_at_open"`
 	// CastingVote says whether the rules give the person presiding a casting vote.
 	CastingVote bool `json:"casting_vote"`
+	// PreponderantVote says whether the presiding member's own vote decides an
+	// equality (France); it excludes CastingVote.
+	PreponderantVote bool `json:"preponderant_vote,omitempty"`
 	// Presiding is the user presiding when the poll opened; 0 if none was recorded.
 	Presiding int64 `json:"presiding,omitempty"`
 	// Eligible lists the user ids who may vote, ascending.
@@ -103,10 +106,13 @@ type PollClosing struct {
 }
 
 // A Poll is a vote on an agenda item or motion: how it opened and, once closed, how it
-// closed.
+// closed and its final result.
 type Poll struct {
 	PollOpening
 	Closing *PollClosing `json:"closing,omitempty"`
+	// Result is the final result, once decided: at the close, or after the casting
+	// vote when the close found an equality. Nil before.
+	Result *Result `json:"result,omitempty"`
 }
 
 // Validate reports a poll definition that cannot be decided: an unknown method, option
@@ -150,6 +156,9 @@ func (p *PollOpening) Validate() error {
 		}
 	default:
 		return fmt.Errorf("poll %d: %w: unknown method %q", p.ID, ErrInvalidPoll, p.Method)
+	}
+	if p.CastingVote && p.PreponderantVote {
+		return fmt.Errorf("poll %d: %w: a casting vote and a preponderant vote exclude each other", p.ID, ErrInvalidPoll)
 	}
 	if !slices.IsSorted(p.Eligible) || len(slices.Compact(slices.Clone(p.Eligible))) != len(p.Eligible) {
 		return fmt.Errorf("poll %d: %w: eligible voters not strictly ascending", p.ID, ErrInvalidPoll)
@@ -211,6 +220,7 @@ func (p *PollOpening) ApplyRoll(rc RollCall, r Rules) {
 	p.Eligible = rc.Eligible()
 	p.Overrides = rc.Overrides()
 	p.CastingVote = r.CastingVote
+	p.PreponderantVote = r.PreponderantVote
 }
 
 // Close tallies the poll's ballots (votes in log order, casting votes excluded) as it

@@ -26,14 +26,16 @@ const RecordVersion = 1
 // in the meeting's log, was counted, and that each result follows from the votes.
 // Its JSON form is what `chamber verify` reads.
 type Record struct {
-	Version int             `json:"version"`
-	Meeting RecordMeeting   `json:"meeting"`
-	Items   []RecordItem    `json:"items"`
-	Members []RecordMember  `json:"members,omitempty"`
-	Keys    []RecordKey     `json:"keys"`
-	Polls   []RecordPoll    `json:"polls"`
-	Log     RecordLog       `json:"log"`
-	Extra   json.RawMessage `json:"extra,omitempty"` // anything the exporter adds; not verified
+	Version int            `json:"version"`
+	Meeting RecordMeeting  `json:"meeting"`
+	Items   []RecordItem   `json:"items"`
+	Members []RecordMember `json:"members,omitempty"`
+	Keys    []RecordKey    `json:"keys"`
+	Polls   []RecordPoll   `json:"polls"`
+	// Withheld are the log entries the record does not disclose (see Withhold).
+	Withheld []RecordWithheld `json:"withheld,omitempty"`
+	Log      RecordLog        `json:"log"`
+	Extra    json.RawMessage  `json:"extra,omitempty"` // anything the exporter adds; not verified
 }
 
 // RecordMeeting identifies the meeting.
@@ -102,6 +104,17 @@ type RecordBallot struct {
 	Casting  bool      `json:"casting,omitempty"`
 	Recorder int64     `json:"recorded_by,omitempty"` // the clerk who recorded it, if one did
 	Proxy    int64     `json:"proxy,omitempty"`
+}
+
+// RecordWithheld is a log entry that the record does not disclose, such as a ballot in
+// a poll on exempt business in a record for the public. It is given by its leaf hash
+// (RFC 6962: SHA-256 of 0x00 and the entry), so that the log can still be checked whole:
+// the reader learns that the entry exists and where, not what it says.
+type RecordWithheld struct {
+	Index int64     `json:"index"`
+	Hash  tlog.Hash `json:"hash"`
+	Poll  int64     `json:"poll"`
+	Item  int64     `json:"item"`
 }
 
 // RecordInput is what BuildRecord reads.
@@ -208,7 +221,7 @@ func BuildRecord(ctx context.Context, in RecordInput) (*Record, error) {
 	for _, id := range order {
 		rp := polls[id]
 		if rp.Closing != nil {
-			votes, _, _ := (&verifier{rec: rec, leaves: map[int64][]byte{}}).pollVotes(rp, recKeys)
+			votes, _, _ := (&verifier{rec: rec, leaves: map[int64]tlog.Hash{}}).pollVotes(rp, recKeys)
 			res, err := TallyPoll(&Poll{PollOpening: rp.Opening, Closing: rp.Closing}, votes)
 			if err == nil {
 				rp.Result = &res
@@ -217,6 +230,58 @@ func BuildRecord(ctx context.Context, in RecordInput) (*Record, error) {
 		rec.Polls = append(rec.Polls, *rp)
 	}
 	return rec, nil
+}
+
+// Withhold takes the polls for which withhold reports true out of the record: each of
+// their log entries (opening, ballots, closing) becomes a RecordWithheld, known by its
+// leaf hash only, and keys that no longer sign any ballot in the record leave it. The
+// record still verifies: the log is whole, and every disclosed poll is checked as
+// before. Members stay; the caller decides whom to name.
+func (r *Record) Withhold(withhold func(*RecordPoll) bool) error {
+	var kept []RecordPoll
+	for i := range r.Polls {
+		rp := &r.Polls[i]
+		if !withhold(rp) {
+			kept = append(kept, *rp)
+			continue
+		}
+		hide := func(index int64, leaf []byte, err error) error {
+			if err != nil {
+				return fmt.Errorf("withhold poll %d: %w", rp.Opening.ID, err)
+			}
+			r.Withheld = append(r.Withheld, RecordWithheld{Index: index, Hash: tlog.RecordHash(leaf), Poll: rp.Opening.ID, Item: rp.Opening.Item})
+			return nil
+		}
+		leaf, err := EncodeOpening(&rp.Opening)
+		if err := hide(rp.OpeningLog.Index, leaf, err); err != nil {
+			return err
+		}
+		for _, rb := range rp.Ballots {
+			leaf, err := EncodeBallotEntry(rb.SignedBallot)
+			if err := hide(rb.Index, leaf, err); err != nil {
+				return err
+			}
+		}
+		if rp.Closing != nil && rp.ClosingLog != nil {
+			leaf, err := EncodeClosing(rp.Closing)
+			if err := hide(rp.ClosingLog.Index, leaf, err); err != nil {
+				return err
+			}
+		}
+	}
+	if kept == nil {
+		kept = []RecordPoll{}
+	}
+	r.Polls = kept
+	slices.SortFunc(r.Withheld, func(a, b RecordWithheld) int { return cmp.Compare(a.Index, b.Index) })
+	used := map[string]bool{}
+	for _, rp := range r.Polls {
+		for _, rb := range rp.Ballots {
+			used[string(rb.PublicKey)] = true
+		}
+	}
+	r.Keys = slices.DeleteFunc(r.Keys, func(k RecordKey) bool { return !used[string(k.PublicKey)] })
+	return nil
 }
 
 // ProblemKind classifies what VerifyRecord found wrong.
@@ -277,14 +342,14 @@ func ParseRecord(data []byte) (*Record, error) {
 
 // VerifyRecord checks a record without trusting whoever produced it, except for the
 // log's verifier key: if trusted keys are given (note verifier keys, as the council
-// publishes them), the record's must be one of them; without, a careful reader compares
-// it with the published one. It checks that the checkpoint is signed by that key and names the
-// meeting's log; that the record holds every entry of the log up to the checkpoint,
-// once, and that they make the checkpoint's root; every inclusion proof; every
-// ballot's signature, its key's owner, that it belongs to its poll and matches what
-// the record says of it; every voter's eligibility; the counts at the close against
-// the ballots; and each result against the poll's rules. It returns every problem
-// found; none means the record holds.
+// publishes them), the record's must be one of them; without, a careful reader
+// compares it with the published one. It checks that the checkpoint is signed by that
+// key and names the meeting's log; that the record holds every entry of the log up to
+// the checkpoint, once (a withheld entry by its leaf hash), and that they make the
+// checkpoint's root; every inclusion proof; every ballot's signature, its key's owner,
+// that it belongs to its poll and matches what the record says of it; every voter's
+// eligibility; the counts at the close against the ballots; and each result against
+// the poll's rules. It returns every problem found; none means the record holds.
 func VerifyRecord(rec *Record, trusted ...string) []Problem {
 	v := &verifier{rec: rec}
 	if len(trusted) > 0 && !slices.Contains(trusted, rec.Log.VerifierKey) {
@@ -299,7 +364,7 @@ type verifier struct {
 	problems []Problem
 	cp       Checkpoint
 	cpOK     bool
-	leaves   map[int64][]byte
+	leaves   map[int64]tlog.Hash // leaf hashes by index
 }
 
 func (v *verifier) add(kind ProblemKind, poll, index int64, format string, args ...any) {
@@ -324,7 +389,7 @@ func (v *verifier) run() {
 		v.cp, v.cpOK = cp, true
 	}
 
-	v.leaves = map[int64][]byte{}
+	v.leaves = map[int64]tlog.Hash{}
 	items := map[int64]bool{}
 	for _, it := range rec.Items {
 		items[it.ID] = true
@@ -352,27 +417,42 @@ func (v *verifier) run() {
 		}
 		v.poll(rp, keys)
 	}
+	for _, w := range rec.Withheld {
+		if seenPolls[w.Poll] {
+			v.add(ProblemRecord, w.Poll, w.Index, "an entry of a poll the record discloses is withheld")
+		}
+		if !items[w.Item] {
+			v.add(ProblemRecord, w.Poll, w.Index, "withheld entry of item %d, which is not among the record's items", w.Item)
+		}
+		v.claim(w.Poll, w.Index, w.Hash)
+	}
 	v.logComplete()
 }
 
 // entry records leaf as the record's claim for log index ref.Index and checks its
 // inclusion proof.
 func (v *verifier) entry(poll int64, ref LogRef, leaf []byte) {
-	if prev, dup := v.leaves[ref.Index]; dup {
-		if !bytes.Equal(prev, leaf) {
-			v.add(ProblemLog, poll, ref.Index, "two different entries claim this index")
-		} else {
-			v.add(ProblemLog, poll, ref.Index, "entry appears twice")
-		}
-		return
-	}
-	v.leaves[ref.Index] = leaf
-	if !v.cpOK {
+	if !v.claim(poll, ref.Index, tlog.RecordHash(leaf)) || !v.cpOK {
 		return
 	}
 	if err := VerifyInclusion(v.cp, ref.Index, leaf, ref.Proof); err != nil {
 		v.add(ProblemLog, poll, ref.Index, "not in the checkpoint's tree: %v", err)
 	}
+}
+
+// claim records h as the record's leaf hash for log index i, reporting false if the
+// index was claimed already.
+func (v *verifier) claim(poll, i int64, h tlog.Hash) bool {
+	if prev, dup := v.leaves[i]; dup {
+		if prev != h {
+			v.add(ProblemLog, poll, i, "two different entries claim this index")
+		} else {
+			v.add(ProblemLog, poll, i, "entry appears twice")
+		}
+		return false
+	}
+	v.leaves[i] = h
+	return true
 }
 
 // logComplete checks that the record holds every entry of the log up to the
@@ -382,14 +462,14 @@ func (v *verifier) logComplete() {
 		return
 	}
 	var missing []int64
-	all := make([][]byte, 0, v.cp.Size)
+	all := make([]tlog.Hash, 0, v.cp.Size)
 	for i := int64(0); i < v.cp.Size; i++ {
-		leaf, ok := v.leaves[i]
+		h, ok := v.leaves[i]
 		if !ok {
 			missing = append(missing, i)
 			continue
 		}
-		all = append(all, leaf)
+		all = append(all, h)
 	}
 	for i := range v.leaves {
 		if i < 0 || i >= v.cp.Size {
@@ -402,7 +482,7 @@ func (v *verifier) logComplete() {
 	if len(missing) > 0 {
 		return
 	}
-	root, err := RootOf(all)
+	root, err := RootOfHashes(all)
 	if err != nil {
 		v.add(ProblemLog, 0, -1, "computing the root: %v", err)
 		return
@@ -451,9 +531,10 @@ func (v *verifier) poll(rp *RecordPoll, keys map[string]RecordKey) {
 			countsText(final.Counts), final.VotesCast, final.Abstentions, final.NotVoting, final.Ballots)
 	case !slices.Equal(got.Votes, final.Votes):
 		v.add(ProblemCount, id, -1, "the result's list of votes differs from the ballots")
-	case got.Outcome != final.Outcome || got.Winner != final.Winner || got.CastingVote != final.CastingVote:
-		v.add(ProblemResult, id, -1, "result %q (winner %q, casting vote %q), the ballots and rules give %q (%q, %q)",
-			got.Outcome, got.Winner, got.CastingVote, final.Outcome, final.Winner, final.CastingVote)
+	case got.Outcome != final.Outcome || got.Winner != final.Winner || got.CastingVote != final.CastingVote ||
+		got.PreponderantVote != final.PreponderantVote:
+		v.add(ProblemResult, id, -1, "result %q (winner %q, casting vote %q, preponderant vote %q), the ballots and rules give %q (%q, %q, %q)",
+			got.Outcome, got.Winner, got.CastingVote, got.PreponderantVote, final.Outcome, final.Winner, final.CastingVote, final.PreponderantVote)
 	}
 }
 

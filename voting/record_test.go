@@ -452,3 +452,62 @@ func TestVerifyRecordServerMisbehaves(t *testing.T) {
 		})
 	}
 }
+
+// TestRecordWithhold checks that a record with a poll withheld still verifies, and
+// that a withheld entry cannot be changed, moved or passed off as a disclosed poll's.
+func TestRecordWithhold(t *testing.T) {
+	m, cp := buildMeeting(t, nil)
+	withhold := func() *Record {
+		rec := m.record(t, cp)
+		if err := rec.Withhold(func(rp *RecordPoll) bool { return rp.Opening.ID == 4 }); err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	rec := withhold()
+	if len(rec.Polls) != 2 || len(rec.Withheld) != 6 {
+		t.Fatalf("withheld poll 4: %d polls left, %d entries withheld, want 2 and 6", len(rec.Polls), len(rec.Withheld))
+	}
+	for i, w := range rec.Withheld {
+		if w.Poll != 4 || w.Item != 32 || i > 0 && rec.Withheld[i-1].Index >= w.Index {
+			t.Errorf("withheld entry %d: %+v", i, w)
+		}
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ParseRecord(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := VerifyRecord(again); len(problems) != 0 {
+		t.Errorf("VerifyRecord with poll 4 withheld: %v", problems)
+	}
+	for _, rp := range again.Polls {
+		if rp.Opening.ID == 4 {
+			t.Errorf("the withheld poll is in the record")
+		}
+	}
+
+	tests := []struct {
+		name string
+		edit func(r *Record)
+		want ProblemKind
+	}{
+		{"a withheld entry changed", func(r *Record) { r.Withheld[2].Hash[5] ^= 1 }, ProblemLog},
+		{"a withheld entry removed", func(r *Record) { r.Withheld = r.Withheld[1:] }, ProblemLog},
+		{"a withheld entry moved", func(r *Record) { r.Withheld[0].Index = r.Polls[0].OpeningLog.Index }, ProblemLog},
+		{"a disclosed poll's entry withheld", func(r *Record) { r.Withheld[0].Poll = 3 }, ProblemRecord},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := withhold()
+			tc.edit(r)
+			problems := VerifyRecord(r)
+			if !slices.Contains(kinds(problems), tc.want) {
+				t.Errorf("got %v, want a %s problem", problems, tc.want)
+			}
+		})
+	}
+}

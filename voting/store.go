@@ -21,25 +21,42 @@ type Store interface {
 	// RevokeKey revokes a key; revoking a revoked key keeps the first revocation.
 	RevokeKey(ctx context.Context, id KeyID, by int64, at time.Time) (Key, error)
 
-	// OpenPoll stores a new poll, assigning p.ID, and logs its opening in the log of
-	// p.Meeting named origin (created on first use). It returns the log index.
-	OpenPoll(ctx context.Context, origin string, p *PollOpening) (int64, error)
-	// ClosePoll records that a poll closed and logs it; ErrPollClosed if it had.
-	ClosePoll(ctx context.Context, c PollClosing) (int64, error)
-	// SetResult stores a closed poll's final result (after a casting vote, say).
-	SetResult(ctx context.Context, poll int64, r Result) error
+	// OpenPoll stores a new poll, assigning p.ID, logs its opening in the log of
+	// p.Meeting named origin (created on first use), and appends the event that opened
+	// returns for it (called once p.ID is known) to the meeting's journal, all in one
+	// transaction. It fails with ErrConflict while another poll of the meeting is open
+	// or awaits its casting vote. It returns the log index and the event as journaled.
+	OpenPoll(ctx context.Context, origin string, p *PollOpening, opened func(*PollOpening) (VoteEvent, error)) (int64, VoteEvent, error)
+	// ClosePoll closes a poll in one transaction. With the meeting's log locked, so
+	// that no ballot can arrive meanwhile, it reads the poll and its ballots in log
+	// order and calls decide with them; it then logs the closing decide returns,
+	// stores it with the final result (nil while a casting vote is awaited) and
+	// appends the events to the journal. It fails with ErrPollClosed if the poll had
+	// closed, and with decide's error. It returns the log index and the events as
+	// journaled.
+	ClosePoll(ctx context.Context, poll int64, decide Decide) (int64, []VoteEvent, error)
+	// SetResult stores a closed poll's final result and appends events to the journal,
+	// in one transaction; ErrPollOpen if the poll has not closed.
+	SetResult(ctx context.Context, poll int64, r Result, events []VoteEvent) ([]VoteEvent, error)
 	// Poll returns a poll, ErrNotFound if there is none.
 	Poll(ctx context.Context, id int64) (Poll, error)
 	// MeetingPolls returns a meeting's polls in the order they opened.
 	MeetingPolls(ctx context.Context, meeting int64) ([]Poll, error)
+	// OpenPolls returns the polls of every meeting that have not closed.
+	OpenPolls(ctx context.Context) ([]Poll, error)
 
 	// SubmitBallot stores an accepted ballot and logs it. The caller has checked the
 	// signature, key, eligibility and poll; the store checks, inside its transaction,
 	// what a concurrent writer could change: the poll must not have closed (a casting
-	// vote: must have), else ErrPollClosed (ErrPollOpen); a ballot already stored (the
-	// same bytes) is returned as it was stored, with dup true, and nothing is written; a
-	// ballot reusing a nonce of the same voter in the poll fails with ErrReplay.
+	// vote: must have, and have no result yet), else ErrPollClosed (ErrPollOpen); a
+	// ballot already stored (the same bytes) is returned as it was stored, with dup
+	// true, and nothing is written; a ballot reusing a nonce of the same voter in the
+	// poll fails with ErrReplay. A casting vote's submission carries the poll's final
+	// result and the events that report it, stored and journaled with the ballot.
 	SubmitBallot(ctx context.Context, in BallotSubmission) (b StoredBallot, dup bool, err error)
+	// BallotByHash returns the ballot whose bytes have the given SHA-256, ErrNotFound
+	// if none.
+	BallotByHash(ctx context.Context, hash [32]byte) (StoredBallot, error)
 	// Ballots returns a poll's ballots in log order.
 	Ballots(ctx context.Context, poll int64) ([]StoredBallot, error)
 	// RecordRefusal keeps a refused ballot attempt for the clerk and the audit trail.
@@ -54,12 +71,22 @@ type Store interface {
 	LatestCheckpoint(ctx context.Context, meeting int64) ([]byte, error)
 }
 
+// Decide decides a poll as it closes, from the poll and every ballot it holds in log
+// order: the closing to log, the final result (nil while a casting vote is awaited)
+// and the journal events that report them. It runs inside the store's transaction
+// and must not call the store.
+type Decide func(p Poll, ballots []StoredBallot) (PollClosing, *Result, []VoteEvent, error)
+
 // BallotSubmission is a checked ballot ready to store.
 type BallotSubmission struct {
 	Signed     SignedBallot
 	Ballot     Ballot // Signed, parsed
 	Key        KeyID
 	ReceivedAt time.Time
+	// Result is, for a casting vote, the poll's final result with it; Events report it
+	// in the journal. Both are written in the ballot's transaction.
+	Result *Result
+	Events []VoteEvent
 }
 
 // StoredBallot is a ballot as stored: where it is in the log, and when it arrived.
@@ -70,6 +97,9 @@ type StoredBallot struct {
 	Key        KeyID
 	Index      int64 // in the meeting's log
 	ReceivedAt time.Time
+	// Events are the journal events written with the ballot, with their Seq; none for
+	// a duplicate.
+	Events []VoteEvent
 }
 
 // Refusal is a ballot the server refused, and why.

@@ -65,6 +65,9 @@ type Result struct {
 	Winner string `json:"winner,omitempty"`
 	// CastingVote is the presiding member's casting vote, when one decided the poll.
 	CastingVote string `json:"casting_vote,omitempty"`
+	// PreponderantVote is the presiding member's own vote, when it decided an equality
+	// under rules that give it that weight.
+	PreponderantVote string `json:"preponderant_vote,omitempty"`
 	// Votes are the final votes, one per voter, by voter id.
 	Votes []Vote `json:"votes"`
 }
@@ -85,6 +88,9 @@ type TallyInput struct {
 	QuorumRequired, PresentAtOpen, PresentAtClose int
 	// CastingVote says whether the rules give the person presiding a casting vote.
 	CastingVote bool
+	// PreponderantVote says whether the presiding member's own vote decides an
+	// equality instead.
+	PreponderantVote bool
 	// Presiding is who may give it.
 	Presiding int64
 }
@@ -93,16 +99,17 @@ type TallyInput struct {
 // the quorum against those present at its opening.
 func TallyPoll(p *Poll, votes []Vote) (Result, error) {
 	in := TallyInput{
-		Method:         p.Method,
-		Options:        p.Options,
-		Votes:          votes,
-		Membership:     p.Membership,
-		Eligible:       p.Eligible,
-		QuorumRequired: p.QuorumRequired,
-		PresentAtOpen:  p.PresentAtOpen,
-		PresentAtClose: p.PresentAtOpen,
-		CastingVote:    p.CastingVote,
-		Presiding:      p.Presiding,
+		Method:           p.Method,
+		Options:          p.Options,
+		Votes:            votes,
+		Membership:       p.Membership,
+		Eligible:         p.Eligible,
+		QuorumRequired:   p.QuorumRequired,
+		PresentAtOpen:    p.PresentAtOpen,
+		PresentAtClose:   p.PresentAtOpen,
+		CastingVote:      p.CastingVote,
+		PreponderantVote: p.PreponderantVote,
+		Presiding:        p.Presiding,
 	}
 	if p.Closing != nil {
 		in.PresentAtClose = p.Closing.PresentAtClose
@@ -121,11 +128,15 @@ func TallyPoll(p *Poll, votes []Vote) (Result, error) {
 //
 // An equality (for = against > 0, or two options sharing the most votes) goes to the
 // presiding member's casting vote where the rules give one: the result is OutcomeTied
-// until the casting vote, a ballot marked Casting, is among the votes; without one in
-// the rules, a motion on an equality is lost and a plurality vote is undecided. Under
-// an absolute majority an equality is resolved this way only if one more vote for
-// would carry the motion. Two thirds needs no casting vote. Without a quorum at the
-// opening or the close the poll is inquorate.
+// until the casting vote, a ballot marked Casting, is among the votes. Where the rules
+// give the presiding member a preponderant vote instead, their own last vote decides
+// the equality if it is for one of the options in it; if they abstained or did not
+// vote, the equality stands. Without either in the rules, or when the equality stands,
+// a motion on an equality is lost and a plurality vote is undecided. Under an absolute
+// majority an equality is resolved by a casting vote only if one more vote for would
+// carry the motion, and never by a preponderant vote, which adds no vote. Two thirds
+// needs no casting vote. Without a quorum at the opening or the close the poll is
+// inquorate.
 //
 // Tally refuses a choice that is not an option (ErrInvalidChoice), a casting vote
 // where the rules give none (ErrNoCastingVote), from someone not presiding
@@ -259,6 +270,17 @@ func Tally(in TallyInput) (Result, error) {
 		}
 	case in.CastingVote:
 		res.Outcome = OutcomeTied
+	case in.PreponderantVote && in.Method != Absolute && slices.Contains(tied, last[in.Presiding].Choice):
+		choice := last[in.Presiding].Choice
+		res.PreponderantVote = choice
+		switch {
+		case in.Method == Plurality:
+			res.Outcome, res.Winner = OutcomeDecided, choice
+		case choice == OptionFor:
+			res.Outcome = OutcomeCarried
+		default:
+			res.Outcome = OutcomeLost
+		}
 	case in.Method == Plurality:
 		res.Outcome = OutcomeUndecided
 	default:

@@ -39,6 +39,7 @@ func TestTally(t *testing.T) {
 			QuorumRequired: 3, PresentAtOpen: 10, PresentAtClose: 10, CastingVote: true, Presiding: chair}
 	}
 	noCasting := func(in TallyInput) TallyInput { in.CastingVote = false; return in }
+	preponderant := func(in TallyInput) TallyInput { in.CastingVote, in.PreponderantVote = false, true; return in }
 	quorum := func(in TallyInput, open, close int) TallyInput {
 		in.PresentAtOpen, in.PresentAtClose = open, close
 		return in
@@ -58,6 +59,7 @@ func TestTally(t *testing.T) {
 		ballots     int
 		winner      string
 		castingVote string
+		preponder   string
 	}{
 		// Majority of those present and voting.
 		{name: "majority carried", in: motion(Majority, join(many(10, 5, "for"), many(20, 3, "against"), many(30, 2, "abstain"))),
@@ -155,6 +157,26 @@ func TestTally(t *testing.T) {
 		{name: "plurality with only abstentions", in: plural(many(30, 3, "abstain")),
 			outcome: OutcomeUndecided, counts: []int{0, 0, 0, 3}, ballots: 3},
 
+		// A preponderant vote: the presiding member's own last vote decides an equality.
+		{name: "preponderant: the chair for", in: preponderant(motion(Majority, join(votes(chair, "for"), many(10, 3, "for"), many(20, 4, "against")))),
+			outcome: OutcomeCarried, counts: []int{4, 4, 0}, cast: 8, ballots: 8, preponder: "for"},
+		{name: "preponderant: the chair changed to against", in: preponderant(motion(Majority, join(votes(chair, "for"), many(10, 3, "for"), many(20, 4, "against"), votes(chair, "against", 20, "for")))),
+			outcome: OutcomeLost, counts: []int{4, 4, 0}, cast: 8, ballots: 10, preponder: "against"},
+		{name: "preponderant: the chair abstains", in: preponderant(motion(Majority, join(votes(chair, "abstain"), many(10, 3, "for"), many(20, 3, "against")))),
+			outcome: OutcomeLost, counts: []int{3, 3, 1}, cast: 6, ballots: 7},
+		{name: "preponderant: the chair did not vote", in: preponderant(motion(Majority, join(many(10, 3, "for"), many(20, 3, "against")))),
+			outcome: OutcomeLost, counts: []int{3, 3, 0}, cast: 6, ballots: 6},
+		{name: "preponderant: no equality", in: preponderant(motion(Majority, join(votes(chair, "against"), many(10, 4, "for"), many(20, 2, "against")))),
+			outcome: OutcomeCarried, counts: []int{4, 3, 0}, cast: 7, ballots: 7},
+		{name: "preponderant: no casting vote as well", in: preponderant(motion(Majority, join(many(10, 1, "for"), many(20, 1, "against"), votes(-chair, "for")))),
+			wantErr: ErrNoCastingVote},
+		{name: "preponderant: an absolute majority gains no vote", in: preponderant(motion(Absolute, join(votes(chair, "for"), many(10, 5, "for"), many(20, 6, "against")))),
+			outcome: OutcomeLost, counts: []int{6, 6, 0}, cast: 12, ballots: 12},
+		{name: "preponderant: plurality", in: preponderant(plural(join(votes(chair, "beta"), many(10, 2, "alpha"), many(20, 1, "beta"), many(30, 1, "gamma")))),
+			outcome: OutcomeDecided, counts: []int{2, 2, 1, 0}, cast: 5, ballots: 5, winner: "beta", preponder: "beta"},
+		{name: "preponderant: plurality, the chair outside the equality", in: preponderant(plural(join(votes(chair, "gamma"), many(10, 2, "alpha"), many(20, 2, "beta")))),
+			outcome: OutcomeUndecided, counts: []int{2, 2, 1, 0}, cast: 5, ballots: 5},
+
 		{name: "unknown method", in: motion("acclaim", nil), wantErr: ErrInvalidPoll},
 		{name: "motion without against", in: TallyInput{Method: Majority, Options: []string{"for", "abstain"}}, wantErr: ErrInvalidPoll},
 	}
@@ -189,8 +211,9 @@ func TestTally(t *testing.T) {
 			if got.Abstentions+got.VotesCast != len(got.Votes) {
 				t.Errorf("abstentions %d + votes cast %d != %d voters", got.Abstentions, got.VotesCast, len(got.Votes))
 			}
-			if got.Winner != tc.winner || got.CastingVote != tc.castingVote {
-				t.Errorf("winner, casting vote: got %q, %q, want %q, %q", got.Winner, got.CastingVote, tc.winner, tc.castingVote)
+			if got.Winner != tc.winner || got.CastingVote != tc.castingVote || got.PreponderantVote != tc.preponder {
+				t.Errorf("winner, casting vote, preponderant vote: got %q, %q, %q, want %q, %q, %q",
+					got.Winner, got.CastingVote, got.PreponderantVote, tc.winner, tc.castingVote, tc.preponder)
 			}
 			if !slices.IsSortedFunc(got.Votes, func(a, b Vote) int { return int(a.Voter - b.Voter) }) {
 				t.Errorf("votes not sorted by voter: %v", got.Votes)

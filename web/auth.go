@@ -172,13 +172,22 @@ func (s *Server) login(c *call, in LoginRequest) (LoginResponse, error) {
 // body is read.
 func (s *Server) limitLogins(next func(*call) (any, error)) func(*call) (any, error) {
 	return func(c *call) (any, error) {
-		if ok, wait := s.logins.allow(clientIP(c.r)); !ok {
-			secs := max(1, int(math.Ceil(wait.Seconds())))
-			c.w.Header().Set("Retry-After", strconv.Itoa(secs))
-			return nil, &httpError{kind: probRateLimited, detail: "Try again in " + strconv.Itoa(secs) + " seconds."}
+		if err := c.rateLimit(s.logins); err != nil {
+			return nil, err
 		}
 		return next(c)
 	}
+}
+
+// rateLimit takes one attempt from the client address's allowance in l, or answers 429
+// with Retry-After.
+func (c *call) rateLimit(l *ipLimiter) error {
+	if ok, wait := l.allow(clientIP(c.r)); !ok {
+		secs := max(1, int(math.Ceil(wait.Seconds())))
+		c.w.Header().Set("Retry-After", strconv.Itoa(secs))
+		return &httpError{kind: probRateLimited, detail: "Try again in " + strconv.Itoa(secs) + " seconds."}
+	}
+	return nil
 }
 
 // logout ends what the request was authenticated by: the browser session, or the API

@@ -26,6 +26,7 @@ type world struct {
 	standardItem, planningItem, exemptItem, speaker int64
 	live, liveItem, liveItem2, liveItem3, motion    int64 // live is in progress at liveItem2
 	adjourned                                       int64
+	closed, closedSpeaker                           int64 // a closed meeting and a speaker registered on it
 	inviteToken                                     string
 	clerkTokenID                                    int64
 }
@@ -120,6 +121,13 @@ func newWorld(t *testing.T, e *env) *world {
 		"starts_at": "2026-05-20T18:00:00Z", "published": true})
 	w.chair.do("POST", path("/api/v1/meetings/%d/start", w.adjourned), nil).want(http.StatusOK)
 	w.chair.do("POST", path("/api/v1/meetings/%d/adjourn", w.adjourned), nil).want(http.StatusOK)
+
+	w.closed = w.clerk.create("/api/v1/meetings", map[string]any{"committee_id": w.committee, "title": "Last month's meeting",
+		"starts_at": "2026-05-01T18:00:00Z", "published": true})
+	closedItem := w.clerk.create(path("/api/v1/meetings/%d/items", w.closed), map[string]any{"title": "Land at Mill Lane", "kind": "planning"})
+	w.closedSpeaker = w.clerk.create(path("/api/v1/meetings/%d/speakers", w.closed), map[string]any{"item_id": closedItem, "name": "Ann Applicant", "capacity": "applicant"})
+	w.chair.do("POST", path("/api/v1/meetings/%d/start", w.closed), nil).want(http.StatusOK)
+	w.chair.do("POST", path("/api/v1/meetings/%d/close", w.closed), nil).want(http.StatusOK)
 
 	var tok web.TokenResponse
 	w.clerk.do("POST", "/api/v1/me/tokens", map[string]any{"name": "spare"}).want(http.StatusCreated).into(&tok)

@@ -21,6 +21,7 @@ import (
 	"github.com/chamber/chamber/agenda"
 	"github.com/chamber/chamber/agenda/sqlstore"
 	"github.com/chamber/chamber/migrations"
+	"github.com/chamber/chamber/signaling"
 	"github.com/chamber/chamber/web"
 )
 
@@ -40,6 +41,12 @@ func (c *clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
 }
 
 // logBuffer collects log lines; slog's handlers serialise their writes.
@@ -70,7 +77,12 @@ type env struct {
 	ts    *httptest.Server
 	clock *clock
 	reg   *prometheus.Registry
+	// tokens verifies the live-room tokens the server issues.
+	tokens *signaling.Tokens
 }
+
+// roomKey signs live-room tokens in tests.
+const roomKey = "a test key for live-room tokens!"
 
 const publicURL = "http://chamber.test"
 
@@ -85,20 +97,22 @@ func newEnv(t *testing.T, db *migrations.DB, ready ...web.Check) *env {
 		Password: agenda.PasswordParams{Memory: 64, Time: 1, Threads: 1},
 	})
 	reg := prometheus.NewRegistry()
+	tokens := signaling.NewTokens([]byte(roomKey), clk.Now)
 	srv, err := web.New(web.Config{
-		Agenda:    svc,
-		Ready:     ready,
-		PublicURL: publicURL,
-		Registry:  reg,
-		Logger:    log,
-		Now:       clk.Now,
+		Agenda:     svc,
+		Ready:      ready,
+		PublicURL:  publicURL,
+		Registry:   reg,
+		Logger:     log,
+		Now:        clk.Now,
+		RoomTokens: tokens,
 	})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &env{t: t, db: db, svc: svc, srv: srv, ts: ts, clock: clk, reg: reg, logs: logs}
+	return &env{t: t, db: db, svc: svc, srv: srv, ts: ts, clock: clk, reg: reg, logs: logs, tokens: tokens}
 }
 
 // checkLogs fails if the log holds a token, a session cookie or one of the secrets, or

@@ -136,6 +136,17 @@ func (s *Server) table() []Route {
 		rawOp(get, "/problems/{name}", Open, mediaHTML, s.problemPage).doc("problemPage", "pages", "What a problem type means"),
 		rawOp(get, "/static/{file}", Open, "text/css", s.staticFile).doc("staticFile", "pages", "Style sheets").quietLog(),
 	}
+	if s.tokens != nil {
+		routes = append(routes,
+			op(post, meeting+"/join", Public, s.joinRoom).doc("joinRoom", "live",
+				"A token for the meeting's live room, with what your role allows: clerks and the chair run it, members and officers take part, "+
+					"anyone else watches (rate-limited per address)"),
+			op(post, meeting+"/speakers/{speaker}/pass", SignedIn, s.speakerPass).doc("speakerPass", "live",
+				"A public speaker's pass and link: it lets them join and speak on their item when given the floor (clerks)").status(http.StatusCreated),
+			jsonOp(post, "/api/v1/rtc/speaker-join", Open, s.speakerJoin).doc("speakerJoin", "live",
+				"Exchange a public speaker's pass for a token for the live room"),
+		)
+	}
 	if s.rtc != nil {
 		rtc := s.rtc
 		routes = append(routes, rawOp(get, "/api/v1/rtc", Open, "application/octet-stream", func(c *call) error {

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/chamber/chamber/agenda"
+	"github.com/chamber/chamber/signaling"
 )
 
 // Config is what the server needs from the process that runs it.
@@ -35,6 +36,9 @@ type Config struct {
 	Ready []Check
 	// RTC, when not nil, is mounted at GET /api/v1/rtc (the signalling WebSocket).
 	RTC http.Handler
+	// RoomTokens signs the tokens that admit people to a meeting's live room; with it,
+	// the join endpoints are served.
+	RoomTokens *signaling.Tokens
 	// PublicURL is the address people reach the server at, such as
 	// "http://localhost:8080": links (invitations, problem types) are made from it and
 	// its origin is trusted for browser writes.
@@ -66,6 +70,8 @@ type Server struct {
 	prom    http.Handler // serves reg
 	metrics *metrics
 	logins  *ipLimiter
+	joins   *ipLimiter // observers joining live rooms
+	tokens  *signaling.Tokens
 	pages   map[string]*template.Template
 	routes  []Route
 	openapi []byte
@@ -99,6 +105,7 @@ func New(cfg Config) (*Server, error) {
 		svc:    cfg.Agenda,
 		ready:  cfg.Ready,
 		rtc:    cfg.RTC,
+		tokens: cfg.RoomTokens,
 		public: public,
 		log:    cfg.Logger,
 		now:    cfg.Now,
@@ -122,6 +129,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.logins = newIPLimiter(loginEvery, loginBurst, s.now)
+	s.joins = newIPLimiter(joinEvery, joinBurst, s.now)
 	s.routes = s.table()
 	if s.openapi, err = s.openAPIDocument(); err != nil {
 		return nil, fmt.Errorf("web: build OpenAPI document: %w", err)

@@ -36,6 +36,8 @@ type writeCase struct {
 	missing []string
 	// clerk sends the valid request in the control test, instead of the admin.
 	clerk bool
+	// issues marks a route whose success hands out a credential and stores nothing.
+	issues bool
 }
 
 func (w *world) writeCases() map[string]writeCase {
@@ -124,6 +126,12 @@ func (w *world) writeCases() map[string]writeCase {
 			forbidden: http.StatusForbidden, invalid: p(`{"item_id":%d,"name":"","capacity":"heckler"}`, w.exemptItem)},
 		"removeSpeaker": {path: p("/api/v1/meetings/%d/speakers/%d", m, w.speaker), forbidden: http.StatusForbidden,
 			missing: []string{p("/api/v1/meetings/%d/speakers/999999", m)}},
+		"joinRoom": {path: p("/api/v1/meetings/%d/join", live), issues: true,
+			conflict: &request{method: "POST", path: p("/api/v1/meetings/%d/join", w.closed)}},
+		"speakerPass": {path: p("/api/v1/meetings/%d/speakers/%d/pass", m, w.speaker), forbidden: http.StatusForbidden, issues: true,
+			missing:  []string{p("/api/v1/meetings/%d/speakers/999999/pass", m)},
+			conflict: &request{method: "POST", path: p("/api/v1/meetings/%d/speakers/%d/pass", w.closed, w.closedSpeaker)}},
+		"speakerJoin": {path: "/api/v1/rtc/speaker-join", body: p(`{"pass":%q}`, w.speakerPass()), issues: true},
 	}
 }
 
@@ -286,6 +294,12 @@ func refusals(w *world, rt web.Route, wc writeCase) []refusal {
 	if rt.ID == "login" {
 		add("wrong password", w.public(), valid, http.StatusUnauthorized, "bad-credentials")
 	}
+	if rt.ID == "speakerJoin" {
+		add("not a pass", w.public(), with(func(r *request) { r.body = []byte(`{"pass":"chm_nope"}`) }), http.StatusUnauthorized, "bad-credentials")
+		add("a join token is not a pass", w.public(), with(func(r *request) {
+			r.body = []byte(`{"pass":"` + w.observerToken() + `"}`)
+		}), http.StatusUnauthorized, "bad-credentials")
+	}
 	if rt.ID == "acceptInvitation" {
 		add("unknown invitation", w.public(), with(func(r *request) { r.path = "/api/v1/invitations/chl_nope/accept" }), http.StatusUnauthorized, "bad-credentials")
 	}
@@ -374,7 +388,10 @@ func TestWriteCasesAreValid(t *testing.T) {
 			if resp.status != rt.Status {
 				t.Fatalf("%s %s: status %d, want %d; body %s", rt.Method, wc.path, resp.status, rt.Status, resp.body)
 			}
-			if diffSnapshots(before, e.snapshot()) == "" {
+			switch d := diffSnapshots(before, e.snapshot()); {
+			case wc.issues && d != "":
+				t.Errorf("%s %s issues a credential but wrote:\n%s", rt.Method, wc.path, d)
+			case !wc.issues && d == "":
 				t.Errorf("%s %s succeeded but wrote nothing", rt.Method, wc.path)
 			}
 		})

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -396,11 +397,17 @@ type pollRow struct {
 	Closing        sql.NullString `db:"closing"`
 	ClosingIndex   sql.NullInt64  `db:"closing_index"`
 	Result         sql.NullString `db:"result"`
+	OpeningLeaf    sql.NullString `db:"opening_leaf"`
 }
 
-const pollColumns = `id, meeting_id, item_id, motion_id, question, options, method, named, live_tally, challenge,
-	opened_at, closes_at, opened_by, membership, quorum_required, present_at_open, casting_vote, presiding_id,
-	eligible, overrides, opening_index, closed_at, closing, closing_index, result`
+// pollSelect reads polls with their opening as logged. The polls table has no column
+// for a preponderant vote (the tie-break of France's rules); the opening's log entry
+// records it, and it is read from there.
+const pollSelect = `SELECT p.id, p.meeting_id, p.item_id, p.motion_id, p.question, p.options, p.method, p.named,
+	p.live_tally, p.challenge, p.opened_at, p.closes_at, p.opened_by, p.membership, p.quorum_required,
+	p.present_at_open, p.casting_vote, p.presiding_id, p.eligible, p.overrides, p.opening_index, p.closed_at,
+	p.closing, p.closing_index, p.result, l.data AS opening_leaf
+	FROM polls p LEFT JOIN vote_log_leaves l ON l.meeting_id = p.meeting_id AND l.idx = p.opening_index`
 
 func (r pollRow) poll() (voting.Poll, error) {
 	p := voting.Poll{PollOpening: voting.PollOpening{
@@ -433,28 +440,54 @@ func (r pollRow) poll() (voting.Poll, error) {
 			return voting.Poll{}, fmt.Errorf("poll %d: %w", r.ID, err)
 		}
 	}
+	if r.OpeningLeaf.Valid {
+		leaf, err := b64.DecodeString(r.OpeningLeaf.String)
+		if err != nil {
+			return voting.Poll{}, fmt.Errorf("poll %d: opening: %w", r.ID, err)
+		}
+		e, err := voting.ParseEntry(leaf)
+		if err != nil || e.Opening == nil || e.Opening.ID != r.ID {
+			return voting.Poll{}, fmt.Errorf("poll %d: opening entry %d is not this poll's (%v)", r.ID, r.OpeningIndex.Int64, err)
+		}
+		p.PreponderantVote = e.Opening.PreponderantVote
+	}
+	if r.Result.Valid {
+		p.Result = &voting.Result{}
+		if err := json.Unmarshal([]byte(r.Result.String), p.Result); err != nil {
+			return voting.Poll{}, fmt.Errorf("poll %d: %w", r.ID, err)
+		}
+	}
 	return p, nil
 }
 
 // OpenPoll implements voting.Store.
-func (s *Store) OpenPoll(ctx context.Context, origin string, p *voting.PollOpening) (int64, error) {
+func (s *Store) OpenPoll(ctx context.Context, origin string, p *voting.PollOpening, event func(*voting.PollOpening) (voting.VoteEvent, error)) (int64, voting.VoteEvent, error) {
 	if !voting.ValidOrigin(origin) {
-		return 0, fmt.Errorf("open poll: %w: origin %q", voting.ErrMalformed, origin)
+		return 0, voting.VoteEvent{}, fmt.Errorf("open poll: %w: origin %q", voting.ErrMalformed, origin)
 	}
 	check := *p
 	check.ID = 1
 	if err := check.Validate(); err != nil {
-		return 0, fmt.Errorf("open poll: %w", err)
+		return 0, voting.VoteEvent{}, fmt.Errorf("open poll: %w", err)
 	}
 	options, _ := json.Marshal(p.Options)
 	eligible, _ := json.Marshal(orEmpty(p.Eligible))
 	overrides, _ := json.Marshal(orEmpty(p.Overrides))
 	challenge, _ := p.Challenge.MarshalText()
 	var index int64
+	var ev voting.VoteEvent
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		log, err := s.lockLog(ctx, tx, p.Meeting, origin)
 		if err != nil {
 			return err
+		}
+		var busy []int64
+		if err := tx.SelectContext(ctx, &busy, tx.Rebind(
+			`SELECT id FROM polls WHERE meeting_id = ? AND (closed_at IS NULL OR result IS NULL) ORDER BY id`), p.Meeting); err != nil {
+			return fmt.Errorf("open poll: %w", err)
+		}
+		if len(busy) > 0 {
+			return fmt.Errorf("open poll: poll %d of meeting %d is still open or awaits its casting vote: %w", busy[0], p.Meeting, voting.ErrConflict)
 		}
 		var id int64
 		if err := tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO polls (meeting_id, item_id, motion_id, question, options, method,
@@ -479,10 +512,19 @@ func (s *Store) OpenPoll(ctx context.Context, origin string, p *voting.PollOpeni
 		if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE polls SET opening_index = ? WHERE id = ?`), index, id); err != nil {
 			return fmt.Errorf("open poll: %w", err)
 		}
+		if ev, err = event(&opened); err != nil {
+			return fmt.Errorf("open poll: %w", err)
+		}
+		if err := appendEvents(ctx, tx, []*voting.VoteEvent{&ev}); err != nil {
+			return fmt.Errorf("open poll: %w", err)
+		}
 		p.ID = id
 		return nil
 	})
-	return index, err
+	if err != nil {
+		return 0, voting.VoteEvent{}, err
+	}
+	return index, ev, nil
 }
 
 func orEmpty[T any](s []T) []T {
@@ -493,62 +535,149 @@ func orEmpty[T any](s []T) []T {
 }
 
 // ClosePoll implements voting.Store.
-func (s *Store) ClosePoll(ctx context.Context, c voting.PollClosing) (int64, error) {
-	leaf, err := voting.EncodeClosing(&c)
-	if err != nil {
-		return 0, fmt.Errorf("close poll %d: %w", c.Poll, err)
+func (s *Store) ClosePoll(ctx context.Context, poll int64, decide voting.Decide) (int64, []voting.VoteEvent, error) {
+	var meeting int64
+	err := s.db.GetContext(ctx, &meeting, s.db.Rebind(`SELECT meeting_id FROM polls WHERE id = ?`), poll)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, fmt.Errorf("close poll %d: %w", poll, voting.ErrNotFound)
 	}
-	closing, _ := json.Marshal(c)
+	if err != nil {
+		return 0, nil, fmt.Errorf("close poll %d: %w", poll, err)
+	}
 	var index int64
+	var events []voting.VoteEvent
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		log, err := s.lockLog(ctx, tx, c.Meeting, "")
+		// With the log locked no ballot can arrive: what decide reads is final.
+		log, err := s.lockLog(ctx, tx, meeting, "")
 		if err != nil {
 			return err
 		}
-		var closed sql.NullTime
-		err = tx.GetContext(ctx, &closed, tx.Rebind(`SELECT closed_at FROM polls WHERE id = ? AND meeting_id = ? AND item_id = ?`), c.Poll, c.Meeting, c.Item)
-		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("close poll %d: %w", c.Poll, voting.ErrNotFound)
-		}
+		p, err := s.poll(ctx, tx, poll)
 		if err != nil {
-			return fmt.Errorf("close poll %d: %w", c.Poll, err)
+			return err
 		}
-		if closed.Valid {
-			return fmt.Errorf("close poll %d: %w", c.Poll, voting.ErrPollClosed)
+		if p.Closing != nil {
+			return fmt.Errorf("close poll %d: %w", poll, voting.ErrPollClosed)
+		}
+		ballots, err := s.ballots(ctx, tx, poll)
+		if err != nil {
+			return err
+		}
+		c, final, evs, err := decide(p, ballots)
+		if err != nil {
+			return fmt.Errorf("close poll %d: %w", poll, err)
+		}
+		if c.Meeting != p.Meeting || c.Item != p.Item || c.Poll != p.ID {
+			return fmt.Errorf("close poll %d: %w: a closing of poll %d", poll, voting.ErrMalformed, c.Poll)
+		}
+		leaf, err := voting.EncodeClosing(&c)
+		if err != nil {
+			return fmt.Errorf("close poll %d: %w", poll, err)
+		}
+		closing, _ := json.Marshal(c)
+		var result sql.NullString
+		if final != nil {
+			data, err := json.Marshal(final)
+			if err != nil {
+				return fmt.Errorf("close poll %d: %w", poll, err)
+			}
+			result = sql.NullString{String: string(data), Valid: true}
 		}
 		if index, err = log.Append(ctx, leaf); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE polls SET closed_at = ?, closing = ?, closing_index = ? WHERE id = ?`),
-			c.ClosedAt.UTC(), string(closing), index, c.Poll)
-		return err
+		if _, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE polls SET closed_at = ?, closing = ?, closing_index = ?, result = ? WHERE id = ?`),
+			c.ClosedAt.UTC(), string(closing), index, result, poll); err != nil {
+			return fmt.Errorf("close poll %d: %w", poll, err)
+		}
+		events = slices.Clone(evs)
+		return appendEvents(ctx, tx, pointers(events))
 	})
-	return index, err
+	if err != nil {
+		return 0, nil, err
+	}
+	return index, events, nil
+}
+
+func pointers[T any](s []T) []*T {
+	out := make([]*T, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
+}
+
+// appendEvents appends events to their meetings' journals in tx, setting each one's
+// Seq. It keeps the agenda's contract for the events table (agenda/sqlstore's
+// AppendEvent does the same): the next sequence number comes from
+//
+//	UPDATE meetings SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq
+//
+// which also locks the meeting's row until the transaction ends, so that a meeting's
+// journal has no gaps and numbers its events in commit order, whichever package
+// writes them. Times are stored in UTC to the microsecond, data as JSON text.
+func appendEvents(ctx context.Context, tx *sqlx.Tx, events []*voting.VoteEvent) error {
+	for _, e := range events {
+		var seq int64
+		err := tx.GetContext(ctx, &seq, tx.Rebind(`UPDATE meetings SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq`), e.Meeting)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("journal %s: meeting %d: %w", e.Type, e.Meeting, voting.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("journal %s: %w", e.Type, err)
+		}
+		data := string(e.Data)
+		if len(e.Data) == 0 {
+			data = "{}"
+		}
+		e.At = e.At.UTC().Truncate(time.Microsecond)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(`INSERT INTO events (meeting_id, seq, type, at, actor_id, private, data) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+			e.Meeting, seq, e.Type, e.At, nullID(e.Actor), e.Private, data); err != nil {
+			return fmt.Errorf("journal %s: %w", e.Type, err)
+		}
+		e.Seq = seq
+	}
+	return nil
 }
 
 // SetResult implements voting.Store.
-func (s *Store) SetResult(ctx context.Context, poll int64, r voting.Result) error {
+func (s *Store) SetResult(ctx context.Context, poll int64, r voting.Result, events []voting.VoteEvent) ([]voting.VoteEvent, error) {
 	data, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("result of poll %d: %w", poll, err)
+		return nil, fmt.Errorf("result of poll %d: %w", poll, err)
 	}
-	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE polls SET result = ? WHERE id = ? AND closed_at IS NOT NULL`), string(data), poll)
+	events = slices.Clone(events)
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE polls SET result = ? WHERE id = ? AND closed_at IS NOT NULL`), string(data), poll)
+		if err != nil {
+			return fmt.Errorf("result of poll %d: %w", poll, err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			var found int
+			if err := tx.GetContext(ctx, &found, tx.Rebind(`SELECT COUNT(*) FROM polls WHERE id = ?`), poll); err != nil {
+				return fmt.Errorf("result of poll %d: %w", poll, err)
+			}
+			if found == 0 {
+				return fmt.Errorf("poll %d: %w", poll, voting.ErrNotFound)
+			}
+			return fmt.Errorf("result of poll %d: %w", poll, voting.ErrPollOpen)
+		}
+		return appendEvents(ctx, tx, pointers(events))
+	})
 	if err != nil {
-		return fmt.Errorf("result of poll %d: %w", poll, err)
+		return nil, err
 	}
-	if n, _ := res.RowsAffected(); n == 1 {
-		return nil
-	}
-	if _, err := s.Poll(ctx, poll); err != nil {
-		return err
-	}
-	return fmt.Errorf("result of poll %d: %w", poll, voting.ErrPollOpen)
+	return events, nil
 }
 
 // Poll implements voting.Store.
 func (s *Store) Poll(ctx context.Context, id int64) (voting.Poll, error) {
+	return s.poll(ctx, s.db.Reader, id)
+}
+
+func (s *Store) poll(ctx context.Context, q sqlx.QueryerContext, id int64) (voting.Poll, error) {
 	var r pollRow
-	err := s.db.Reader.GetContext(ctx, &r, s.db.Reader.Rebind(`SELECT `+pollColumns+` FROM polls WHERE id = ?`), id)
+	err := sqlx.GetContext(ctx, q, &r, s.db.Rebind(pollSelect+` WHERE p.id = ?`), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return voting.Poll{}, fmt.Errorf("poll %d: %w", id, voting.ErrNotFound)
 	}
@@ -562,9 +691,22 @@ func (s *Store) Poll(ctx context.Context, id int64) (voting.Poll, error) {
 func (s *Store) MeetingPolls(ctx context.Context, meeting int64) ([]voting.Poll, error) {
 	var rows []pollRow
 	if err := s.db.Reader.SelectContext(ctx, &rows, s.db.Reader.Rebind(
-		`SELECT `+pollColumns+` FROM polls WHERE meeting_id = ? ORDER BY opening_index, id`), meeting); err != nil {
+		pollSelect+` WHERE p.meeting_id = ? ORDER BY p.opening_index, p.id`), meeting); err != nil {
 		return nil, fmt.Errorf("polls of meeting %d: %w", meeting, err)
 	}
+	return pollsOf(rows)
+}
+
+// OpenPolls implements voting.Store.
+func (s *Store) OpenPolls(ctx context.Context) ([]voting.Poll, error) {
+	var rows []pollRow
+	if err := s.db.Reader.SelectContext(ctx, &rows, pollSelect+` WHERE p.closed_at IS NULL ORDER BY p.id`); err != nil {
+		return nil, fmt.Errorf("open polls: %w", err)
+	}
+	return pollsOf(rows)
+}
+
+func pollsOf(rows []pollRow) ([]voting.Poll, error) {
 	polls := make([]voting.Poll, 0, len(rows))
 	for _, r := range rows {
 		p, err := r.poll()
@@ -651,6 +793,14 @@ func (s *Store) SubmitBallot(ctx context.Context, in voting.BallotSubmission) (v
 			return fmt.Errorf("submit casting vote: poll %d: %w", b.Poll, voting.ErrPollOpen)
 		case !b.Casting && closed.Valid:
 			return fmt.Errorf("submit ballot: poll %d: %w", b.Poll, voting.ErrPollClosed)
+		case b.Casting:
+			var decided int
+			if err := tx.GetContext(ctx, &decided, tx.Rebind(`SELECT COUNT(*) FROM polls WHERE id = ? AND result IS NOT NULL`), b.Poll); err != nil {
+				return fmt.Errorf("submit casting vote: %w", err)
+			}
+			if decided > 0 {
+				return fmt.Errorf("submit casting vote: poll %d has its result: %w", b.Poll, voting.ErrPollClosed)
+			}
 		}
 		nonce := hex.EncodeToString(b.Nonce[:])
 		var n int
@@ -675,7 +825,17 @@ func (s *Store) SubmitBallot(ctx context.Context, in voting.BallotSubmission) (v
 			return fmt.Errorf("submit ballot: %w", err)
 		}
 		out = voting.StoredBallot{ID: id, Signed: in.Signed, Ballot: b, Key: in.Key, Index: index, ReceivedAt: in.ReceivedAt.UTC()}
-		return nil
+		if in.Result != nil {
+			data, err := json.Marshal(in.Result)
+			if err != nil {
+				return fmt.Errorf("submit ballot: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE polls SET result = ? WHERE id = ?`), string(data), b.Poll); err != nil {
+				return fmt.Errorf("submit ballot: %w", err)
+			}
+		}
+		out.Events = slices.Clone(in.Events)
+		return appendEvents(ctx, tx, pointers(out.Events))
 	})
 	if err != nil {
 		return voting.StoredBallot{}, false, err
@@ -683,10 +843,27 @@ func (s *Store) SubmitBallot(ctx context.Context, in voting.BallotSubmission) (v
 	return out, dup, nil
 }
 
+// BallotByHash implements voting.Store.
+func (s *Store) BallotByHash(ctx context.Context, hash [32]byte) (voting.StoredBallot, error) {
+	var r ballotRow
+	err := s.db.Reader.GetContext(ctx, &r, s.db.Reader.Rebind(ballotSelect+` WHERE b.hash = ?`), hex.EncodeToString(hash[:]))
+	if errors.Is(err, sql.ErrNoRows) {
+		return voting.StoredBallot{}, fmt.Errorf("ballot %x: %w", hash[:8], voting.ErrNotFound)
+	}
+	if err != nil {
+		return voting.StoredBallot{}, fmt.Errorf("ballot %x: %w", hash[:8], err)
+	}
+	return r.stored()
+}
+
 // Ballots implements voting.Store.
 func (s *Store) Ballots(ctx context.Context, poll int64) ([]voting.StoredBallot, error) {
+	return s.ballots(ctx, s.db.Reader, poll)
+}
+
+func (s *Store) ballots(ctx context.Context, q sqlx.QueryerContext, poll int64) ([]voting.StoredBallot, error) {
 	var rows []ballotRow
-	if err := s.db.Reader.SelectContext(ctx, &rows, s.db.Reader.Rebind(ballotSelect+` WHERE b.poll_id = ? ORDER BY b.log_index`), poll); err != nil {
+	if err := sqlx.SelectContext(ctx, q, &rows, s.db.Rebind(ballotSelect+` WHERE b.poll_id = ? ORDER BY b.log_index`), poll); err != nil {
 		return nil, fmt.Errorf("ballots of poll %d: %w", poll, err)
 	}
 	out := make([]voting.StoredBallot, 0, len(rows))

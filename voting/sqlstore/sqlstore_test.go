@@ -141,17 +141,66 @@ func TestKeys(t *testing.T) {
 	})
 }
 
+// event returns a journal event of the test meeting.
+func event(typ string, data string) voting.VoteEvent {
+	return voting.VoteEvent{Meeting: meeting, Type: typ, At: t0, Actor: clerk, Data: []byte(data)}
+}
+
+// opened is the OpenPoll callback of the tests: a poll.opened event naming the poll.
+func opened(p *voting.PollOpening) (voting.VoteEvent, error) {
+	return event(voting.EventPollOpened, fmt.Sprintf(`{"id":%d}`, p.ID)), nil
+}
+
+// decided is a Decide that returns what it is given.
+func decided(c voting.PollClosing, final *voting.Result, events ...voting.VoteEvent) voting.Decide {
+	return func(voting.Poll, []voting.StoredBallot) (voting.PollClosing, *voting.Result, []voting.VoteEvent, error) {
+		return c, final, events, nil
+	}
+}
+
+// journal returns the test meeting's journal as "seq type data" lines, and its last_seq.
+func journal(t *testing.T, db *migrations.DB) ([]string, int64) {
+	t.Helper()
+	var rows []struct {
+		Seq  int64  `db:"seq"`
+		Type string `db:"type"`
+		Data string `db:"data"`
+	}
+	if err := db.Select(&rows, db.Rebind(`SELECT seq, type, data FROM events WHERE meeting_id = ? ORDER BY seq`), meeting); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range rows {
+		out = append(out, fmt.Sprint(r.Seq, " ", r.Type, " ", r.Data))
+	}
+	var last int64
+	if err := db.Get(&last, db.Rebind(`SELECT last_seq FROM meetings WHERE id = ?`), meeting); err != nil {
+		t.Fatal(err)
+	}
+	return out, last
+}
+
 func TestPollsAndBallots(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
 		ctx := context.Background()
 		s, keys := newStore(t, db)
 		p := opening(31, "challenge a")
-		idx, err := s.OpenPoll(ctx, origin, &p)
+		idx, ev, err := s.OpenPoll(ctx, origin, &p, opened)
 		if err != nil {
 			t.Fatalf("OpenPoll: %v", err)
 		}
 		if idx != 0 || p.ID == 0 {
 			t.Fatalf("OpenPoll: got index %d id %d, want index 0 and an id", idx, p.ID)
+		}
+		if ev.Seq != 1 || string(ev.Data) != fmt.Sprintf(`{"id":%d}`, p.ID) {
+			t.Errorf("OpenPoll: journaled %+v, want seq 1 naming the poll", ev)
+		}
+		other := opening(32, "challenge z")
+		if _, _, err := s.OpenPoll(ctx, origin, &other, opened); !errors.Is(err, voting.ErrConflict) {
+			t.Errorf("OpenPoll while another is open: got %v, want ErrConflict", err)
+		}
+		if open, err := s.OpenPolls(ctx); err != nil || len(open) != 1 || open[0].ID != p.ID {
+			t.Errorf("OpenPolls: got %d polls, %v, want poll %d", len(open), err, p.ID)
 		}
 		got, err := s.Poll(ctx, p.ID)
 		if err != nil || !reflect.DeepEqual(got.PollOpening, p) || got.Closing != nil {
@@ -209,11 +258,44 @@ func TestPollsAndBallots(t *testing.T) {
 		if closing.Outcome != voting.OutcomeTied {
 			t.Fatalf("closing outcome %q, want tied", closing.Outcome)
 		}
-		if idx, err := s.ClosePoll(ctx, closing); err != nil || idx != 5 {
+		if _, _, err := s.ClosePoll(ctx, p.ID, func(voting.Poll, []voting.StoredBallot) (voting.PollClosing, *voting.Result, []voting.VoteEvent, error) {
+			return voting.PollClosing{}, nil, nil, errors.New("undecided")
+		}); err == nil {
+			t.Errorf("ClosePoll failing to decide: got no error")
+		}
+		other32 := closing
+		other32.Item = 32
+		if _, _, err := s.ClosePoll(ctx, p.ID, decided(other32, nil)); !errors.Is(err, voting.ErrMalformed) {
+			t.Errorf("ClosePoll with another item's closing: got %v, want ErrMalformed", err)
+		}
+		closedEvents := []voting.VoteEvent{event(voting.EventPollClosed, `{"closed":1}`), event(voting.EventPollCasting, `{"casting":1}`)}
+		var seen []voting.Vote
+		idx, evs, err := s.ClosePoll(ctx, p.ID, func(got voting.Poll, ballots []voting.StoredBallot) (voting.PollClosing, *voting.Result, []voting.VoteEvent, error) {
+			if !reflect.DeepEqual(got.PollOpening, p) || got.Closing != nil {
+				t.Errorf("decide: got poll %+v", got)
+			}
+			for _, b := range ballots {
+				seen = append(seen, voting.VoteOf(&b.Ballot))
+			}
+			return closing, nil, closedEvents, nil
+		})
+		if err != nil || idx != 5 {
 			t.Fatalf("ClosePoll: got %d, %v, want 5", idx, err)
 		}
-		if _, err := s.ClosePoll(ctx, closing); !errors.Is(err, voting.ErrPollClosed) {
+		if !slices.Equal(seen, votes) {
+			t.Errorf("decide was given %v, want %v", seen, votes)
+		}
+		if len(evs) != 2 || evs[0].Seq != 2 || evs[1].Seq != 3 || closedEvents[0].Seq != 0 {
+			t.Errorf("ClosePoll: journaled %+v, want seqs 2 and 3 (and the argument untouched)", evs)
+		}
+		if _, _, err := s.ClosePoll(ctx, p.ID, decided(closing, nil)); !errors.Is(err, voting.ErrPollClosed) {
 			t.Errorf("ClosePoll again: got %v, want ErrPollClosed", err)
+		}
+		if _, _, err := s.ClosePoll(ctx, 999, decided(closing, nil)); !errors.Is(err, voting.ErrNotFound) {
+			t.Errorf("ClosePoll of no poll: got %v, want ErrNotFound", err)
+		}
+		if _, _, err := s.OpenPoll(ctx, origin, &other, opened); !errors.Is(err, voting.ErrConflict) {
+			t.Errorf("OpenPoll while a casting vote is awaited: got %v, want ErrConflict", err)
 		}
 		if _, _, err := s.SubmitBallot(ctx, submission(t, p, 43, 0, "for", false, "n6")); !errors.Is(err, voting.ErrPollClosed) {
 			t.Errorf("SubmitBallot after the close: got %v, want ErrPollClosed", err)
@@ -222,33 +304,65 @@ func TestPollsAndBallots(t *testing.T) {
 			t.Errorf("resubmitting after the close: got %d %v %v, want the first receipt", sb.Index, dup, err)
 		}
 		casting := submission(t, p, chair, 0, "for", true, "n7")
-		if sb, _, err := s.SubmitBallot(ctx, casting); err != nil || sb.Index != 6 {
-			t.Fatalf("casting vote: got %d, %v", sb.Index, err)
-		}
 		poll, err := s.Poll(ctx, p.ID)
-		if err != nil || poll.Closing == nil || !reflect.DeepEqual(*poll.Closing, closing) {
-			t.Fatalf("Poll after the close: got %+v, %v, want closing %+v", poll.Closing, err, closing)
+		if err != nil || poll.Closing == nil || !reflect.DeepEqual(*poll.Closing, closing) || poll.Result != nil {
+			t.Fatalf("Poll after the close: got %+v, %v, want closing %+v and no result", poll.Closing, err, closing)
 		}
 		res, err := voting.TallyPoll(&poll, append(votes, voting.VoteOf(&casting.Ballot)))
 		if err != nil || res.Outcome != voting.OutcomeCarried {
 			t.Fatalf("tally: %+v, %v", res, err)
 		}
-		if err := s.SetResult(ctx, p.ID, res); err != nil {
-			t.Errorf("SetResult: %v", err)
+		casting.Result, casting.Events = &res, []voting.VoteEvent{event(voting.EventPollResult, `{"result":1}`)}
+		sb, _, err := s.SubmitBallot(ctx, casting)
+		if err != nil || sb.Index != 6 || len(sb.Events) != 1 || sb.Events[0].Seq != 4 {
+			t.Fatalf("casting vote: got index %d events %+v, %v", sb.Index, sb.Events, err)
+		}
+		if again, dup, err := s.SubmitBallot(ctx, casting); err != nil || !dup || len(again.Events) != 0 {
+			t.Errorf("the casting vote again: got dup %v events %+v, %v, want the first, journaling nothing", dup, again.Events, err)
+		}
+		if _, _, err := s.SubmitBallot(ctx, submission(t, p, chair, 0, "against", true, "n8")); !errors.Is(err, voting.ErrPollClosed) {
+			t.Errorf("a second casting vote: got %v, want ErrPollClosed", err)
+		}
+		if poll, err = s.Poll(ctx, p.ID); err != nil || poll.Result == nil || !reflect.DeepEqual(*poll.Result, res) {
+			t.Errorf("Poll after the casting vote: got result %+v, %v, want %+v", poll.Result, err, res)
+		}
+		if got, err := s.BallotByHash(ctx, casting.Signed.Hash()); err != nil || got.Index != 6 {
+			t.Errorf("BallotByHash: got %+v, %v", got, err)
+		}
+		if _, err := s.BallotByHash(ctx, fill("nothing")); !errors.Is(err, voting.ErrNotFound) {
+			t.Errorf("BallotByHash of nothing: got %v, want ErrNotFound", err)
+		}
+		if evs, err := s.SetResult(ctx, p.ID, res, []voting.VoteEvent{event(voting.EventPollResult, `{"again":1}`)}); err != nil || len(evs) != 1 || evs[0].Seq != 5 {
+			t.Errorf("SetResult: got %+v, %v", evs, err)
 		}
 
 		p2 := opening(32, "challenge b")
-		if idx, err := s.OpenPoll(ctx, origin, &p2); err != nil || idx != 7 {
+		p2.CastingVote, p2.PreponderantVote = false, true
+		if idx, _, err := s.OpenPoll(ctx, origin, &p2, opened); err != nil || idx != 7 {
 			t.Fatalf("OpenPoll 2: got %d, %v", idx, err)
 		}
-		if err := s.SetResult(ctx, p2.ID, res); !errors.Is(err, voting.ErrPollOpen) {
+		if got, err := s.Poll(ctx, p2.ID); err != nil || !reflect.DeepEqual(got.PollOpening, p2) {
+			t.Errorf("Poll 2 (a preponderant vote):\ngot  %+v\nwant %+v (%v)", got.PollOpening, p2, err)
+		}
+		if _, err := s.SetResult(ctx, p2.ID, res, nil); !errors.Is(err, voting.ErrPollOpen) {
 			t.Errorf("SetResult of an open poll: got %v, want ErrPollOpen", err)
+		}
+		if _, err := s.SetResult(ctx, 999, res, nil); !errors.Is(err, voting.ErrNotFound) {
+			t.Errorf("SetResult of no poll: got %v, want ErrNotFound", err)
 		}
 		if _, _, err := s.SubmitBallot(ctx, submission(t, p2, 42, 0, "for", false, "n1")); err != nil {
 			t.Errorf("the same nonce in another poll: %v", err)
 		}
-		if _, err := s.OpenPoll(ctx, "chamber.other/meetings/7", &p2); !errors.Is(err, voting.ErrConflict) {
+		if _, _, err := s.OpenPoll(ctx, "chamber.other/meetings/7", &p2, opened); !errors.Is(err, voting.ErrConflict) {
 			t.Errorf("OpenPoll with another origin: got %v, want ErrConflict", err)
+		}
+		lines, last := journal(t, db)
+		want := []string{
+			fmt.Sprintf(`1 poll.opened {"id":%d}`, p.ID), `2 poll.closed {"closed":1}`, `3 poll.casting {"casting":1}`,
+			`4 poll.result {"result":1}`, `5 poll.result {"again":1}`, fmt.Sprintf(`6 poll.opened {"id":%d}`, p2.ID),
+		}
+		if !slices.Equal(lines, want) || last != 6 {
+			t.Errorf("journal (last_seq %d):\ngot  %q\nwant %q", last, lines, want)
 		}
 		polls, err := s.MeetingPolls(ctx, meeting)
 		if err != nil || len(polls) != 2 || polls[0].ID != p.ID || polls[1].ID != p2.ID {
@@ -319,7 +433,7 @@ func TestConcurrentBallots(t *testing.T) {
 		ctx := context.Background()
 		s, keys := newStore(t, db)
 		p := opening(31, "challenge c")
-		if _, err := s.OpenPoll(ctx, origin, &p); err != nil {
+		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
 			t.Fatal(err)
 		}
 		const rounds = 6
@@ -351,5 +465,58 @@ func TestConcurrentBallots(t *testing.T) {
 			}
 		}
 		checkRecord(t, s, keys, int64(len(subs)+1))
+	})
+}
+
+// TestJournalFailureRollsBack checks that a poll change and its journal event commit
+// together or not at all.
+func TestJournalFailureRollsBack(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		s, _ := newStore(t, db)
+		p := opening(31, "challenge r")
+		failing := func(*voting.PollOpening) (voting.VoteEvent, error) {
+			return voting.VoteEvent{}, errors.New("no journal")
+		}
+		if _, _, err := s.OpenPoll(ctx, origin, &p, failing); err == nil {
+			t.Fatal("OpenPoll with a failing journal: got no error")
+		}
+		// An event for a meeting that does not exist fails inside the transaction.
+		orphan := func(*voting.PollOpening) (voting.VoteEvent, error) {
+			e := event(voting.EventPollOpened, "{}")
+			e.Meeting = 999
+			return e, nil
+		}
+		if _, _, err := s.OpenPoll(ctx, origin, &p, orphan); !errors.Is(err, voting.ErrNotFound) {
+			t.Fatalf("OpenPoll journaling to no meeting: got %v, want ErrNotFound", err)
+		}
+		if polls, err := s.MeetingPolls(ctx, meeting); err != nil || len(polls) != 0 {
+			t.Errorf("polls after the failures: got %d, %v", len(polls), err)
+		}
+		if n, err := s.Log(meeting).Size(ctx); err != nil || n != 0 {
+			t.Errorf("log after the failures: %d entries, %v", n, err)
+		}
+		if lines, last := journal(t, db); len(lines) != 0 || last != 0 {
+			t.Errorf("journal after the failures: %q, last_seq %d", lines, last)
+		}
+
+		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
+			t.Fatal(err)
+		}
+		closing, err := p.Close(t0.Add(time.Minute), chair, 8, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad := event(voting.EventPollClosed, "{}")
+		bad.Meeting = 999
+		if _, _, err := s.ClosePoll(ctx, p.ID, decided(closing, nil, bad)); !errors.Is(err, voting.ErrNotFound) {
+			t.Fatalf("ClosePoll journaling to no meeting: got %v, want ErrNotFound", err)
+		}
+		if got, err := s.Poll(ctx, p.ID); err != nil || got.Closing != nil {
+			t.Errorf("poll after a failed close: closing %+v, %v", got.Closing, err)
+		}
+		if n, _ := s.Log(meeting).Size(ctx); n != 1 {
+			t.Errorf("log after a failed close: %d entries, want the opening only", n)
+		}
 	})
 }

@@ -1,0 +1,352 @@
+package voting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/chamber/chamber/agenda"
+)
+
+// castKind says which ballots an entry point takes.
+type castKind int
+
+const (
+	castAny      castKind = iota
+	castCasting           // only a casting vote
+	castRecorded          // only a vote the actor recorded as clerk
+)
+
+// Cast takes a signed ballot and, once it is committed with its log entry, answers
+// with its receipt. The ballot's signer must be the actor: the voter on their own
+// device; a clerk recording a vote in the room or a proxy vote; or a proxy holder
+// casting the vote they hold (recorder and proxy both the holder). The checks, each
+// refused with its error: the encoding and signature (ErrMalformed, ErrBadSignature);
+// the key is the signer's, approved and not revoked (ErrWrongKey, ErrKeyNotApproved,
+// ErrKeyRevoked); the ballot names this meeting, item, poll and challenge
+// (ErrWrongPoll) and one of its options (ErrInvalidChoice); the poll is open
+// (ErrPollClosed); the voter was eligible when it opened and is still present now
+// (ErrNotEligible, wrapping an *IneligibleError with the reason); the nonce is fresh
+// (ErrReplay). A refusal is logged, without the choice, and kept for the clerk.
+//
+// The same ballot again gets the same receipt, whatever has happened since. A member
+// changes their vote with a new ballot; the last one counts and all are kept.
+// Casting votes are taken too (see CastCasting).
+func (s *Service) Cast(ctx context.Context, actor agenda.Actor, sb SignedBallot) (Receipt, error) {
+	return s.cast(ctx, actor, sb, castAny)
+}
+
+// CastCasting takes the presiding member's casting vote on a poll that closed on an
+// equality: a ballot marked casting, for one of the options in the equality, signed
+// by the presiding member (or recorded by the clerk). The poll's final result is
+// stored and journaled with it. It is refused where the rules give no casting vote
+// (ErrNoCastingVote), from anyone else (ErrNotPresiding), where there is no equality
+// (ErrNoTie), and once the result is declared (ErrPollClosed).
+func (s *Service) CastCasting(ctx context.Context, actor agenda.Actor, sb SignedBallot) (Receipt, error) {
+	return s.cast(ctx, actor, sb, castCasting)
+}
+
+// RecordInRoom takes votes the clerk records, a show of hands by name in the room
+// or proxy votes, each a ballot naming its voter and signed with the clerk's own key
+// (recorder: the clerk). They are taken in order, each as Cast takes a ballot, and
+// the receipts of those taken are returned; the first refusal stops it, with its
+// place in the list. Submitting the same list again is safe: ballots already taken
+// get their first receipts.
+func (s *Service) RecordInRoom(ctx context.Context, actor agenda.Actor, ballots []SignedBallot) ([]Receipt, error) {
+	receipts := make([]Receipt, 0, len(ballots))
+	for i, sb := range ballots {
+		r, err := s.cast(ctx, actor, sb, castRecorded)
+		if err != nil {
+			return receipts, fmt.Errorf("ballot %d of %d: %w", i+1, len(ballots), err)
+		}
+		receipts = append(receipts, r)
+	}
+	return receipts, nil
+}
+
+func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot, kind castKind) (Receipt, error) {
+	now := s.clock()
+	if actor.UserID == 0 {
+		return Receipt{}, forbid(actor, "cast a ballot")
+	}
+	b, err := sb.Open()
+	if err != nil {
+		return Receipt{}, s.refused(ctx, sb, nil, nil, now, err)
+	}
+	switch {
+	case b.Signer() != actor.UserID:
+		err = forbid(actor, "a ballot signed for user %d, submitted by user %d", b.Signer(), actor.UserID)
+	case kind == castCasting && !b.Casting:
+		err = fmt.Errorf("not a casting vote: %w", ErrMalformed)
+	case kind == castRecorded && b.Recorder != actor.UserID:
+		err = fmt.Errorf("a vote recorded in the room must be signed by the clerk recording it: %w", ErrWrongKey)
+	}
+	if err != nil {
+		return Receipt{}, s.refused(ctx, sb, &b, nil, now, err)
+	}
+	// The very same ballot again: its first receipt.
+	if stored, err := s.store.BallotByHash(ctx, sb.Hash()); err == nil {
+		return s.receipt(ctx, stored.Ballot.Meeting, stored.Index)
+	} else if !errors.Is(err, ErrNotFound) {
+		return Receipt{}, err
+	}
+	p, err := s.store.Poll(ctx, b.Poll)
+	if errors.Is(err, ErrNotFound) {
+		return Receipt{}, s.refused(ctx, sb, &b, nil, now, fmt.Errorf("ballot for poll %d, which does not exist: %w", b.Poll, ErrWrongPoll))
+	}
+	if err != nil {
+		return Receipt{}, err
+	}
+	r, sub, err := s.check(ctx, actor, sb, &b, &p, now)
+	if err != nil {
+		return Receipt{}, s.refused(ctx, sb, &b, &p, now, err)
+	}
+	stored, _, err := s.store.SubmitBallot(ctx, sub)
+	if err != nil {
+		return Receipt{}, s.refused(ctx, sb, &b, &p, now, err)
+	}
+	receipt, err := s.receipt(ctx, p.Meeting, stored.Index)
+	if err != nil {
+		return Receipt{}, err
+	}
+	s.log.Info("ballot accepted", "ballot", sb, "meeting", p.Meeting, "poll", p.ID, "voter", b.Voter,
+		"recorder", b.Recorder, "proxy", b.Proxy, "casting", b.Casting, "index", stored.Index)
+	if b.Casting {
+		s.publish(ctx, stored.Events...)
+		s.saveCheckpoint(ctx, p.Meeting)
+		if sub.Result != nil {
+			s.decide(ctx, actor, &p.PollOpening, sub.Result)
+		}
+	} else {
+		s.progressSoon(ctx, p.ID, private(r))
+	}
+	return receipt, nil
+}
+
+// check checks a signed and parsed ballot against the key, the poll and the roll, and
+// returns the roll and the ballot's submission to the store.
+func (s *Service) check(ctx context.Context, actor agenda.Actor, sb SignedBallot, b *Ballot, p *Poll, now time.Time) (agenda.Roll, BallotSubmission, error) {
+	k, err := s.store.Key(ctx, KeyIDOf(sb.PublicKey))
+	if errors.Is(err, ErrNotFound) {
+		return agenda.Roll{}, BallotSubmission{}, fmt.Errorf("key %s is not enrolled: %w", KeyIDOf(sb.PublicKey), ErrKeyNotApproved)
+	}
+	if err != nil {
+		return agenda.Roll{}, BallotSubmission{}, err
+	}
+	if _, err := k.Check(sb, now); err != nil {
+		return agenda.Roll{}, BallotSubmission{}, err
+	}
+	if err := p.Admit(b, now); err != nil {
+		return agenda.Roll{}, BallotSubmission{}, err
+	}
+	r, err := s.roll.Roll(ctx, p.Meeting, p.Item)
+	if err != nil {
+		return agenda.Roll{}, BallotSubmission{}, fromAgenda(err)
+	}
+	if b.Recorder != 0 && !(b.Proxy != 0 && b.Recorder == b.Proxy) && !actor.IsClerk(r.Meeting.CouncilID) {
+		return agenda.Roll{}, BallotSubmission{}, forbid(actor, "only a clerk records another member's vote")
+	}
+	sub := BallotSubmission{Signed: sb, Ballot: *b, Key: k.ID, ReceivedAt: now}
+	if b.Casting {
+		if err := s.checkCasting(ctx, actor, b, p, r, now, &sub); err != nil {
+			return agenda.Roll{}, BallotSubmission{}, err
+		}
+		return r, sub, nil
+	}
+	if err := mayVote(p, b, r, now); err != nil {
+		return agenda.Roll{}, BallotSubmission{}, err
+	}
+	return r, sub, nil
+}
+
+// mayVote checks that b's voter may vote in p now: eligible when it opened, and still,
+// by the roll as it is now (present, in a mode that votes, with no interest declared
+// since that bars them); a proxy vote comes from the holder of the voter's proxy.
+func mayVote(p *Poll, b *Ballot, r agenda.Roll, now time.Time) error {
+	members := MembersAt(r, now, overridesOf(p.Overrides))
+	rc := Roll(RulesOf(r.Committee.Profile), ItemOf(r.Item), members)
+	i := slices.IndexFunc(members, func(m Member) bool { return m.User == b.Voter })
+	if i < 0 {
+		return (&Decision{Voter: b.Voter, Reason: ReasonNotMember}).Err()
+	}
+	if d := rc.Decisions[i]; !d.Eligible() {
+		return d.Err()
+	}
+	if !p.IsEligible(b.Voter) {
+		return (&Decision{Voter: b.Voter, Reason: ReasonNotAtOpening}).Err()
+	}
+	m := members[i]
+	if m.Mode == ModeProxy && b.Proxy != m.ProxyHolder || m.Mode != ModeProxy && b.Proxy != 0 {
+		return (&Decision{Voter: b.Voter, Reason: ReasonNotProxyHolder}).Err()
+	}
+	return nil
+}
+
+// checkCasting checks a casting vote and completes its submission with the poll's
+// final result and the event that reports it.
+func (s *Service) checkCasting(ctx context.Context, actor agenda.Actor, b *Ballot, p *Poll, r agenda.Roll, now time.Time, sub *BallotSubmission) error {
+	switch {
+	case !p.CastingVote:
+		return fmt.Errorf("poll %d: %w", p.ID, ErrNoCastingVote)
+	case p.Presiding == 0 || b.Voter != p.Presiding:
+		return fmt.Errorf("casting vote of user %d in poll %d, presided by %d: %w", b.Voter, p.ID, p.Presiding, ErrNotPresiding)
+	case p.Closing == nil:
+		return fmt.Errorf("casting vote in poll %d: %w", p.ID, ErrPollOpen)
+	case p.Closing.Outcome != OutcomeTied:
+		return fmt.Errorf("casting vote in poll %d, which closed %s: %w", p.ID, p.Closing.Outcome, ErrNoTie)
+	case p.Result != nil:
+		return fmt.Errorf("casting vote in poll %d: the result is declared: %w", p.ID, ErrPollClosed)
+	case !slices.Contains(tiedOptions(&p.PollOpening, p.Closing.Counts), b.Choice):
+		return fmt.Errorf("casting vote in poll %d for an option not in the equality: %w", p.ID, ErrNoTie)
+	}
+	ballots, err := s.store.Ballots(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	votes := make([]Vote, 0, len(ballots)+1)
+	for _, sb := range ballots {
+		votes = append(votes, VoteOf(&sb.Ballot))
+	}
+	votes = append(votes, VoteOf(b))
+	res, err := TallyPoll(p, votes)
+	if err != nil {
+		return err
+	}
+	decided := *p
+	decided.Result = &res
+	priv := private(r)
+	ev, err := s.event(EventPollResult, p.Meeting, now, actor.UserID, priv, viewOf(decided, priv))
+	if err != nil {
+		return err
+	}
+	sub.Result, sub.Events = &res, []VoteEvent{ev}
+	return nil
+}
+
+// receipt returns the receipt of the ballot at index in a meeting's log: the proof
+// that it is in the log as it was just after it was appended, and that tree's
+// checkpoint. It is the same whenever it is asked for.
+func (s *Service) receipt(ctx context.Context, meetingID, index int64) (Receipt, error) {
+	l := s.meetingLog(meetingID)
+	head, err := l.TreeHead(ctx, index+1)
+	if err != nil {
+		return Receipt{}, err
+	}
+	signed, err := s.key.Sign(head)
+	if err != nil {
+		return Receipt{}, err
+	}
+	proof, err := l.InclusionProof(ctx, index, index+1)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return Receipt{Index: index, Proof: proof, Checkpoint: string(signed)}, nil
+}
+
+// refused logs a refused ballot and keeps it for the clerk, with the reason and never
+// the choice, and returns err. Failures that are not refusals (the database is down)
+// are only returned.
+func (s *Service) refused(ctx context.Context, sb SignedBallot, b *Ballot, p *Poll, now time.Time, err error) error {
+	reason := refusalReason(err)
+	if reason == "" {
+		return err
+	}
+	attrs := []slog.Attr{slog.Any("ballot", sb), slog.String("reason", reason)}
+	if b != nil {
+		attrs = append(attrs, slog.Int64("poll", b.Poll), slog.Int64("voter", b.Voter), slog.Int64("recorder", b.Recorder))
+	}
+	s.log.LogAttrs(ctx, slog.LevelInfo, "ballot refused", attrs...)
+	if p == nil {
+		return err // no poll to keep it against
+	}
+	ref := Refusal{Meeting: p.Meeting, Poll: p.ID, Voter: b.Voter, Reason: reason, Hash: sb.Hash(), At: now}
+	if rerr := s.store.RecordRefusal(ctx, ref); rerr != nil {
+		// The voter may name no user at all; keep the attempt without them.
+		ref.Voter = 0
+		if rerr := s.store.RecordRefusal(ctx, ref); rerr != nil {
+			s.log.Warn("keeping a refused ballot", "poll", p.ID, "err", rerr)
+		}
+	}
+	return err
+}
+
+// refusalReason names why a ballot was refused, or "" for a failure that is not a
+// refusal.
+func refusalReason(err error) string {
+	var ie *IneligibleError
+	if errors.As(err, &ie) {
+		return "not_eligible: " + string(ie.Reason)
+	}
+	for _, r := range []struct {
+		err    error
+		reason string
+	}{
+		{ErrMalformed, "malformed"}, {ErrBadSignature, "bad_signature"}, {ErrWrongKey, "wrong_key"},
+		{ErrKeyRevoked, "key_revoked"}, {ErrKeyNotApproved, "key_not_approved"}, {ErrWrongPoll, "wrong_poll"},
+		{ErrInvalidChoice, "invalid_choice"}, {ErrPollClosed, "poll_closed"}, {ErrPollOpen, "poll_open"},
+		{ErrReplay, "replay"}, {ErrNoTie, "no_tie"}, {ErrNoCastingVote, "no_casting_vote"},
+		{ErrNotPresiding, "not_presiding"}, {ErrForbidden, "forbidden"}, {ErrUnauthenticated, "unauthenticated"},
+	} {
+		if errors.Is(err, r.err) {
+			return r.reason
+		}
+	}
+	return ""
+}
+
+// progressSoon publishes a poll's progress, in the background: at once if the last
+// went out long enough ago, else once that time has passed, so that a burst of ballots
+// makes a few events, not one each.
+func (s *Service) progressSoon(ctx context.Context, pollID int64, private bool) {
+	if s.pub == nil {
+		return
+	}
+	if s.progress < 0 {
+		s.publishProgress(ctx, pollID, private)
+		return
+	}
+	s.mu.Lock()
+	t := s.pending[pollID]
+	if t == nil {
+		t = &throttled{}
+		s.pending[pollID] = t
+	}
+	if t.scheduled {
+		s.mu.Unlock()
+		return
+	}
+	wait := s.progress - time.Since(t.last)
+	t.scheduled = true
+	s.mu.Unlock()
+	ctx = context.WithoutCancel(ctx)
+	fire := func() {
+		s.mu.Lock()
+		t.scheduled, t.last = false, time.Now()
+		s.mu.Unlock()
+		s.publishProgress(ctx, pollID, private)
+	}
+	time.AfterFunc(max(wait, 0), fire)
+}
+
+// publishProgress publishes a poll's progress in the form everyone may see.
+func (s *Service) publishProgress(ctx context.Context, pollID int64, private bool) {
+	p, err := s.store.Poll(ctx, pollID)
+	if err != nil {
+		s.log.Warn("poll progress", "poll", pollID, "err", err)
+		return
+	}
+	ballots, err := s.store.Ballots(ctx, pollID)
+	if err != nil {
+		s.log.Warn("poll progress", "poll", pollID, "err", err)
+		return
+	}
+	ev, err := s.event(EventPollProgress, p.Meeting, s.clock(), 0, private, progressOf(p, ballots, agenda.Roll{}, false))
+	if err != nil {
+		s.log.Warn("poll progress", "poll", pollID, "err", err)
+		return
+	}
+	s.publish(ctx, ev)
+}

@@ -1,0 +1,183 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/chamber/chamber/agenda"
+	"github.com/chamber/chamber/signaling"
+)
+
+// Live-room admission.
+const (
+	// joinTTL is how long a join token is good for: long enough to open the WebSocket.
+	joinTTL = 2 * time.Minute
+	// Observers joining from one address: a burst, then one every joinEvery.
+	joinBurst = 20
+	joinEvery = 3 * time.Second
+	// passGrace is how long after a meeting's start a speaker's pass still works.
+	passGrace = 24 * time.Hour
+)
+
+// JoinResponse admits its holder to a meeting's live room: open the WebSocket at URL
+// and send the token in the join message.
+type JoinResponse struct {
+	Token     string    `json:"token"`
+	URL       string    `json:"url"`
+	Role      string    `json:"role"`
+	Identity  string    `json:"identity"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// SpeakerJoinRequest exchanges a public speaker's pass for a join token.
+type SpeakerJoinRequest struct {
+	Pass string `json:"pass"`
+}
+
+// SpeakerPassResponse is a public speaker's pass and the link that carries it.
+type SpeakerPassResponse struct {
+	Pass      string    `json:"pass"`
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// grantsFor works out what a person may do in a meeting's room from their roles: the
+// council's clerks and the committee's chair run it; members and officers take part;
+// anyone else watches, hidden from the participant list.
+func grantsFor(a agenda.Actor, m agenda.Meeting) signaling.Grants {
+	g := signaling.Grants{MeetingID: m.ID, Name: a.Name, UserID: a.UserID, CanSubscribe: true}
+	switch {
+	case a.IsClerk(m.CouncilID):
+		g.Role, g.CanPublish, g.CanAdmin = signaling.RoleClerk, true, true
+	case a.IsChair(m.CommitteeID):
+		g.Role, g.CanPublish, g.CanAdmin = signaling.RoleChair, true, true
+	case a.InCommittee(m.CommitteeID):
+		g.Role, g.CanPublish = signaling.RoleMember, true
+	case a.Councils[m.CouncilID] == agenda.RoleOfficer:
+		g.Role, g.CanPublish = signaling.RoleOfficer, true
+	default:
+		// Signed in or not, a watcher is a member of the public: no identity to record.
+		return signaling.Grants{MeetingID: m.ID, Identity: "observer-" + randomID(), Name: "Observer",
+			Role: signaling.RoleObserver, CanSubscribe: true, Hidden: true}
+	}
+	g.Identity = fmt.Sprintf("user-%d", a.UserID)
+	return g
+}
+
+func randomID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// roomURL is the WebSocket address of the signalling endpoint.
+func (s *Server) roomURL() string {
+	u := s.public
+	switch {
+	case strings.HasPrefix(u, "https://"):
+		u = "wss://" + strings.TrimPrefix(u, "https://")
+	case strings.HasPrefix(u, "http://"):
+		u = "ws://" + strings.TrimPrefix(u, "http://")
+	}
+	return u + "/api/v1/rtc"
+}
+
+// joinRoom admits the caller to a meeting's live room with the grants their role gives.
+// The public may watch published meetings that have not closed; each address may join
+// only so often.
+func (s *Server) joinRoom(c *call) (JoinResponse, error) {
+	id, err := c.id("meeting")
+	if err != nil {
+		return JoinResponse{}, err
+	}
+	m, err := s.svc.GetMeeting(c.r.Context(), c.actor, id)
+	if err != nil {
+		return JoinResponse{}, err
+	}
+	if m.Status == agenda.Closed {
+		return JoinResponse{}, fmt.Errorf("meeting %d has closed: %w", id, agenda.ErrConflict)
+	}
+	g := grantsFor(c.actor, m)
+	if g.Role == signaling.RoleObserver {
+		if err := c.rateLimit(s.joins); err != nil {
+			return JoinResponse{}, err
+		}
+	}
+	return s.issueJoin(g)
+}
+
+func (s *Server) issueJoin(g signaling.Grants) (JoinResponse, error) {
+	token, err := s.tokens.Issue(g, joinTTL)
+	if err != nil {
+		return JoinResponse{}, err
+	}
+	return JoinResponse{Token: token, URL: s.roomURL(), Role: g.Role, Identity: g.Identity, ExpiresAt: s.now().Add(joinTTL).UTC()}, nil
+}
+
+// speakerPass makes a registered public speaker's pass, for the clerk to send them: it
+// lets them join the room and speak on their item when the chair gives them the floor,
+// until a day after the meeting starts.
+func (s *Server) speakerPass(c *call) (SpeakerPassResponse, error) {
+	meetingID, speakerID, err := c.meetingAnd("speaker")
+	if err != nil {
+		return SpeakerPassResponse{}, err
+	}
+	ctx := c.r.Context()
+	m, err := s.svc.GetMeeting(ctx, c.actor, meetingID)
+	if err != nil {
+		return SpeakerPassResponse{}, err
+	}
+	if !c.actor.IsClerk(m.CouncilID) {
+		if c.actor.Anonymous() {
+			return SpeakerPassResponse{}, agenda.ErrUnauthenticated
+		}
+		return SpeakerPassResponse{}, agenda.ErrForbidden
+	}
+	if m.Status == agenda.Closed {
+		return SpeakerPassResponse{}, fmt.Errorf("meeting %d has closed: %w", meetingID, agenda.ErrConflict)
+	}
+	speakers, err := s.svc.ListSpeakers(ctx, c.actor, meetingID)
+	if err != nil {
+		return SpeakerPassResponse{}, err
+	}
+	for _, sp := range speakers {
+		if sp.ID != speakerID {
+			continue
+		}
+		expires := m.StartsAt.Add(passGrace)
+		if min := s.now().Add(time.Hour); expires.Before(min) {
+			expires = min
+		}
+		g := signaling.Grants{Identity: fmt.Sprintf("speaker-%d", sp.ID), Name: sp.Name, MeetingID: meetingID,
+			Role: signaling.RoleSpeaker, CanSubscribe: true, SpeakerItemID: sp.ItemID}
+		pass, err := s.tokens.IssuePass(g, expires.Sub(s.now()))
+		if err != nil {
+			return SpeakerPassResponse{}, err
+		}
+		return SpeakerPassResponse{Pass: pass, URL: s.public + "/speak/" + pass, ExpiresAt: expires.UTC()}, nil
+	}
+	return SpeakerPassResponse{}, fmt.Errorf("speaker %d: %w", speakerID, agenda.ErrNotFound)
+}
+
+// speakerJoin exchanges a speaker's pass for a join token, while the meeting is open.
+func (s *Server) speakerJoin(c *call, in SpeakerJoinRequest) (JoinResponse, error) {
+	g, err := s.tokens.VerifyPass(strings.TrimSpace(in.Pass))
+	if err != nil {
+		if errors.Is(err, signaling.ErrTokenExpired) {
+			return JoinResponse{}, &httpError{kind: probBadCredentials, detail: "This speaker's pass has expired; ask the clerk for a new one."}
+		}
+		return JoinResponse{}, &httpError{kind: probBadCredentials, detail: "This is not a speaker's pass from this server."}
+	}
+	m, err := s.svc.GetMeeting(c.r.Context(), agenda.Anyone, g.MeetingID)
+	if err != nil {
+		return JoinResponse{}, err
+	}
+	if m.Status == agenda.Closed {
+		return JoinResponse{}, fmt.Errorf("meeting %d has closed: %w", m.ID, agenda.ErrConflict)
+	}
+	return s.issueJoin(g)
+}
