@@ -265,6 +265,9 @@ func (s *Service) RemoveItem(ctx context.Context, actor Actor, meetingID, itemID
 		if it.Status != Pending {
 			return conflict("item %s has been taken and stays on the record", it.Number)
 		}
+		if err := s.notVotedOn(o, it, "removed"); err != nil {
+			return err
+		}
 		if err := o.DeleteItem(ctx, itemID); err != nil {
 			return err
 		}

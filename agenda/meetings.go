@@ -281,6 +281,11 @@ func (s *Service) transition(ctx context.Context, actor Actor, id int64, to Meet
 		if !ok {
 			return conflict("meeting %d is %s; it cannot be %s", id, strings.ReplaceAll(string(m.Status), "_", " "), verbs[typ])
 		}
+		if typ == EvMeetingAdjourned || typ == EvMeetingClosed {
+			if err := s.noOpenVote(o, id, "the meeting is "+verbs[typ]); err != nil {
+				return err
+			}
+		}
 		m.Status = to
 		m.UpdatedAt = o.now
 		switch typ {
@@ -398,9 +403,15 @@ func (s *Service) PreviousItem(ctx context.Context, actor Actor, id int64) (Meet
 		if prev == nil {
 			return conflict("no item has been taken before this one")
 		}
+		if err := s.noOpenVote(o, id, "going back"); err != nil {
+			return err
+		}
 		if m.CurrentItemID != 0 {
 			cur, err := o.GetItem(ctx, m.CurrentItemID)
 			if err != nil {
+				return err
+			}
+			if err := s.notVotedOn(o, cur, "returned to pending"); err != nil {
 				return err
 			}
 			cur.Status, cur.StartedAt, cur.EndedAt = Pending, nil, nil
@@ -438,6 +449,9 @@ func (s *Service) moveTo(ctx context.Context, actor Actor, id int64, pick func([
 		}
 		if m.Status != InProgress {
 			return conflict("meeting %d is not in progress", id)
+		}
+		if err := s.noOpenVote(o, id, "moving to another item"); err != nil {
+			return err
 		}
 		items, err := o.ListItems(ctx, id)
 		if err != nil {

@@ -347,6 +347,43 @@ func (s *Service) UpdateMotion(ctx context.Context, actor Actor, meetingID, moti
 	return mo, err
 }
 
+// DecideMotion records the outcome of a vote on a motion: carried or lost. Unlike
+// UpdateMotion it does not ask for a seconder: the vote has decided. A motion already
+// decided keeps its first outcome.
+func (s *Service) DecideMotion(ctx context.Context, actor Actor, meetingID, motionID int64, carried bool) error {
+	return s.write(ctx, actor, func(o *op) error {
+		m, err := o.meeting(meetingID)
+		if err != nil {
+			return err
+		}
+		if !actor.CanRun(m.CouncilID, m.CommitteeID) {
+			return actor.forbid()
+		}
+		mo, err := o.GetMotion(ctx, motionID)
+		if err != nil || mo.MeetingID != meetingID {
+			if err != nil && !isNotFound(err) {
+				return err
+			}
+			return notFound("motion", motionID)
+		}
+		if mo.Status.Final() {
+			return conflict("motion %d is already %s", motionID, mo.Status)
+		}
+		mo.Status, mo.UpdatedAt = Lost, o.now
+		if carried {
+			mo.Status = Carried
+		}
+		if err := o.UpdateMotion(ctx, mo); err != nil {
+			return err
+		}
+		it, err := o.GetItem(ctx, mo.ItemID)
+		if err != nil {
+			return err
+		}
+		return o.emit(meetingID, EvMotionUpdated, it.Kind == Exempt, mo)
+	})
+}
+
 // AttendanceInput records an arrival or a change of mode.
 type AttendanceInput struct {
 	UserID        int64          `json:"user_id"`

@@ -14,7 +14,8 @@ type Roll struct {
 	Substitutions []Substitution `json:"substitutions"`
 	Apologies     []Apology      `json:"apologies"`
 	Attendance    []Attendance   `json:"attendance"`
-	// Declarations made at the start of the meeting or on this item.
+	// Declarations on this item. (A declaration with no item is a general one, for the
+	// minutes; an interest that bars a member from voting is declared on its item.)
 	Declarations []Declaration `json:"declarations"`
 	// People names everyone in Members, Substitutions and Attendance.
 	People map[int64]string `json:"people"`
@@ -51,7 +52,7 @@ func (s *Service) Roll(ctx context.Context, meetingID, itemID int64) (Roll, erro
 			return err
 		}
 		for _, d := range decls {
-			if d.ItemID == 0 || d.ItemID == itemID {
+			if d.ItemID == itemID {
 				r.Declarations = append(r.Declarations, d)
 			}
 		}

@@ -15,9 +15,19 @@ type Publisher interface {
 	Publish(ctx context.Context, events ...Event)
 }
 
+// Polls tells the agenda about the votes on a meeting, so that it does not pull the
+// ground from under one: a meeting does not close or move on while a vote is open, and
+// an item that has been voted on stays on the record.
+type Polls interface {
+	// PollsOn counts the polls on an item (itemID 0: on the whole meeting): those not yet
+	// decided (open, or awaiting a casting vote), and all of them.
+	PollsOn(ctx context.Context, meetingID, itemID int64) (open, all int, err error)
+}
+
 // Options configures a Service. Zero values get sensible defaults.
 type Options struct {
 	Publisher Publisher
+	Polls     Polls
 	Logger    *slog.Logger
 	Now       func() time.Time
 	// Password sets the cost of password hashing; tests lower it.
@@ -28,6 +38,7 @@ type Options struct {
 type Service struct {
 	store Store
 	pub   Publisher
+	polls Polls // may be nil: no votes to protect
 	log   *slog.Logger
 	now   func() time.Time
 	pw    PasswordParams
@@ -38,7 +49,7 @@ type Service struct {
 
 // NewService returns a Service over store.
 func NewService(store Store, opts Options) *Service {
-	s := &Service{store: store, pub: opts.Publisher, log: opts.Logger, now: opts.Now, pw: opts.Password}
+	s := &Service{store: store, pub: opts.Publisher, polls: opts.Polls, log: opts.Logger, now: opts.Now, pw: opts.Password}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -102,6 +113,36 @@ func (o *op) emit(meetingID int64, typ string, private bool, data any) error {
 		return fmt.Errorf("append %s event: %w", typ, err)
 	}
 	o.events = append(o.events, e)
+	return nil
+}
+
+// noOpenVote refuses to go on while a vote on the meeting is undecided.
+func (s *Service) noOpenVote(o *op, meetingID int64, doing string) error {
+	if s.polls == nil {
+		return nil
+	}
+	open, _, err := s.polls.PollsOn(o.ctx, meetingID, 0)
+	if err != nil {
+		return err
+	}
+	if open > 0 {
+		return conflict("a vote is open; close it (or give the casting vote) before %s", doing)
+	}
+	return nil
+}
+
+// notVotedOn refuses to undo an item that has been voted on: its votes stay on the record.
+func (s *Service) notVotedOn(o *op, it Item, doing string) error {
+	if s.polls == nil {
+		return nil
+	}
+	_, all, err := s.polls.PollsOn(o.ctx, it.MeetingID, it.ID)
+	if err != nil {
+		return err
+	}
+	if all > 0 {
+		return conflict("item %s has been voted on; it cannot be %s", it.Number, doing)
+	}
 	return nil
 }
 

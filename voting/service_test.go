@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -1169,6 +1170,63 @@ func TestServiceMotion(t *testing.T) {
 		want := []string{fmt.Sprintf("meeting %d motion %d carried true by %d", f.meeting.ID, mo.ID, w.chair.UserID)}
 		if !slices.Equal(d.decisions, want) {
 			t.Errorf("decisions: got %q, want %q", d.decisions, want)
+		}
+	})
+}
+
+// TestServiceAgendaGuards: the agenda does not pull the ground from under a vote. While a
+// poll is undecided the meeting cannot move on, adjourn or close; an item voted on stays
+// taken; and a poll on a motion decides it through the agenda itself.
+func TestServiceAgendaGuards(t *testing.T) {
+	t.Parallel()
+	eachWorld(t, func(t *testing.T, w *world) {
+		svc := voting.NewService(w.store, w.agenda, voting.Options{Publisher: w.pub, Now: w.clock.Now, LogKey: w.logKey,
+			Origin: "chamber.example.gov.uk", ProgressEvery: -1, MotionDecider: w.agenda})
+		f := w.meeting("england")
+		f.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m2)
+		f.take(planningItem)
+		f.take(standardItem)
+		id := f.meeting.ID
+		mo, err := w.agenda.ProposeMotion(w.ctx, w.clerk, id, agenda.MotionInput{ItemID: f.items[standardItem].ID,
+			Text: "That the report be noted", ProposerID: w.m1.UserID, SeconderID: w.m2.UserID})
+		w.must(err)
+		in := f.input(standardItem)
+		in.MotionID = mo.ID
+		p, err := svc.OpenPoll(w.ctx, w.clerk, in)
+		w.must(err)
+
+		refused := map[string]func() error{
+			"next":     func() error { _, err := w.agenda.NextItem(w.ctx, w.clerk, id); return err },
+			"previous": func() error { _, err := w.agenda.PreviousItem(w.ctx, w.clerk, id); return err },
+			"current": func() error {
+				_, err := w.agenda.SetCurrentItem(w.ctx, w.clerk, id, f.items[planningItem].ID)
+				return err
+			},
+			"adjourn": func() error { _, err := w.agenda.AdjournMeeting(w.ctx, w.clerk, id); return err },
+			"close":   func() error { _, err := w.agenda.CloseMeeting(w.ctx, w.clerk, id); return err },
+		}
+		for name, f := range refused {
+			if err := f(); !errors.Is(err, agenda.ErrConflict) {
+				t.Errorf("%s while a vote is open: got %v, want ErrConflict", name, err)
+			}
+		}
+		w.vote(p, w.m1, "for")
+		w.vote(p, w.m2, "for")
+		w.vote(p, w.chair, "against")
+		if _, err := svc.Close(w.ctx, w.chair, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		motions, err := w.agenda.ListMotions(w.ctx, w.clerk, id)
+		w.must(err)
+		if len(motions) != 1 || motions[0].Status != agenda.Carried {
+			t.Errorf("motion after the vote: got %+v, want carried", motions)
+		}
+		// The item voted on cannot go back to pending.
+		if _, err := w.agenda.PreviousItem(w.ctx, w.clerk, id); !errors.Is(err, agenda.ErrConflict) || !strings.Contains(err.Error(), "voted on") {
+			t.Errorf("undoing the item that was voted on: got %v, want a conflict saying it was voted on", err)
+		}
+		if _, err := w.agenda.CloseMeeting(w.ctx, w.clerk, id); err != nil {
+			t.Errorf("close once the vote is decided: %v", err)
 		}
 	})
 }

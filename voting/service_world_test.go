@@ -136,9 +136,9 @@ func newWorld(t *testing.T, db *migrations.DB) *world {
 	ctx := context.Background()
 	w := &world{t: t, ctx: ctx, db: db, clock: &fakeClock{now: start}, committees: map[string]agenda.Committee{},
 		privs: map[int64]ed25519.PrivateKey{}}
-	w.agenda = agenda.NewService(agendasql.New(db), agenda.Options{Now: w.clock.Now,
-		Password: agenda.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
 	w.store = votingsql.New(db)
+	w.agenda = agenda.NewService(agendasql.New(db), agenda.Options{Now: w.clock.Now, Polls: w.store,
+		Password: agenda.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
 	w.pub = &publisher{agenda: w.agenda, store: w.store}
 	lk, err := voting.NewLogKey(key("server"))
 	w.must(err)

@@ -74,7 +74,7 @@ func TestCLIEndToEnd(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := exec.CommandContext(ctx, bin, "serve", "--addr", "127.0.0.1:0", "--data-dir", dataDir, "--demo")
+	srv := exec.CommandContext(ctx, bin, "serve", "--addr", "127.0.0.1:0", "--rtc-udp-port", "0", "--data-dir", dataDir, "--demo")
 	srv.Cancel = func() error { return srv.Process.Signal(syscall.SIGTERM) }
 	stdout, _ := srv.StdoutPipe()
 	var logs bytes.Buffer

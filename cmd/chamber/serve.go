@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -20,6 +21,10 @@ import (
 	"github.com/chamber/chamber/agenda"
 	"github.com/chamber/chamber/agenda/sqlstore"
 	"github.com/chamber/chamber/migrations"
+	"github.com/chamber/chamber/signaling"
+	"github.com/chamber/chamber/signaling/redisbus"
+	"github.com/chamber/chamber/voting"
+	votingsql "github.com/chamber/chamber/voting/sqlstore"
 	"github.com/chamber/chamber/web"
 )
 
@@ -48,6 +53,7 @@ type serveConfig struct {
 	publicURL string
 	demo      bool
 	logger    *slog.Logger
+	rtc       rtcConfig
 	// shutdownTimeout bounds how long open requests get to finish.
 	shutdownTimeout time.Duration
 }
@@ -60,7 +66,12 @@ func runServe(ctx context.Context, e env, args []string) error {
 	publicURL := fs.String("public-url", "", "URL people use to reach this server (default http://localhost:PORT)")
 	demo := fs.Bool("demo", false, "seed a demo council, committee and meeting (once) and print sign-in links")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	rtc := addRTCFlags(fs)
 	if err := parse(fs, e, args); err != nil {
+		return err
+	}
+	rc, err := rtc.config()
+	if err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
@@ -72,7 +83,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	cfg := serveConfig{
 		addr: *addr, db: db.config(logger), redisURL: *redisURL, publicURL: *publicURL,
-		demo: *demo, logger: logger, shutdownTimeout: 10 * time.Second,
+		demo: *demo, logger: logger, shutdownTimeout: 10 * time.Second, rtc: rc,
 	}
 	return serve(ctx, cfg, e.stdout)
 }
@@ -112,7 +123,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	}
 	log.Info("database ready", "dialect", db.Dialect, "at", where)
 
+	// The bus carries meeting events to the live rooms: in process, or through Redis to
+	// every node.
 	checks := []web.Check{{Name: "database", Check: db.Ping}}
+	var bus signaling.Bus = signaling.NewLocalBus()
 	if cfg.redisURL != "" {
 		rdb, err := openRedis(ctx, cfg.redisURL)
 		if err != nil {
@@ -120,22 +134,72 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 		}
 		defer rdb.Close()
 		checks = append(checks, web.Check{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
+		bus = redisbus.New(rdb, redisbus.DefaultChannel, log)
 		log.Info("redis ready", "at", migrations.Redact(cfg.redisURL))
 	}
-
-	svc := agenda.NewService(sqlstore.New(db), agenda.Options{Logger: log})
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	w, err := web.New(web.Config{
-		Agenda:    svc,
-		Ready:     checks,
-		PublicURL: publicURL,
-		Logger:    log,
-		Registry:  reg,
-	})
+
+	pub := roomPublisher{bus: bus, log: log}
+	votes := votingsql.New(db)
+	svc := agenda.NewService(sqlstore.New(db), agenda.Options{Logger: log, Publisher: pub, Polls: votes})
+	logSeed, err := db.Secret(ctx, "vote-log-key", ed25519.SeedSize)
 	if err != nil {
 		return err
 	}
+	logKey, err := voting.NewLogKey(ed25519.NewKeyFromSeed(logSeed))
+	if err != nil {
+		return err
+	}
+	ballots := voting.NewService(votes, svc, voting.Options{Publisher: pub, Logger: log, LogKey: logKey,
+		Origin: publicURL, MotionDecider: svc})
+
+	roomKey, err := db.Secret(ctx, "room-token-key", 32)
+	if err != nil {
+		return err
+	}
+	tokens := signaling.NewTokens(roomKey, nil)
+	hub, err := signaling.NewHub(signaling.Config{
+		Tokens:         tokens,
+		UDPPort:        cfg.rtc.udpPort,
+		UDPHost:        cfg.rtc.udpHost,
+		PublicIP:       cfg.rtc.publicIP,
+		ICEServers:     cfg.rtc.iceServers,
+		AllowedOrigins: []string{publicURL},
+		Presence:       presence{svc: svc, log: log},
+		Journal:        journal{svc: svc},
+		Bus:            bus,
+		Logger:         log,
+		Registerer:     reg,
+	})
+	if err != nil {
+		return fmt.Errorf("live rooms: %w", err)
+	}
+	log.Info("live rooms ready", "udp", hub.UDPAddr().String())
+
+	w, err := web.New(web.Config{
+		Agenda:     svc,
+		Ready:      checks,
+		RTC:        hub,
+		RoomTokens: tokens,
+		PublicURL:  publicURL,
+		Logger:     log,
+		Registry:   reg,
+	})
+	if err != nil {
+		hub.Shutdown(context.Background())
+		return err
+	}
+	// Polls close at their closing time, whichever node is up.
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	ran := make(chan error, 1)
+	go func() { ran <- ballots.Run(runCtx) }()
+	defer func() {
+		stopRun()
+		if err := <-ran; err != nil {
+			log.Error("closing polls at their time", "err", err)
+		}
+	}()
 
 	if cfg.demo {
 		links, err := seedDemo(ctx, svc, publicURL, time.Now)
@@ -171,6 +235,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
+	}
+	// The WebSockets were hijacked, so Shutdown did not wait for them: close the rooms.
+	if err := hub.Shutdown(sctx); err != nil {
+		log.Warn("live rooms still open at shutdown", "err", err)
 	}
 	log.Info("stopped")
 	return nil

@@ -51,7 +51,7 @@ func startServer(t *testing.T, getenv func(string) string, args ...string) *serv
 		getenv = func(string) string { return "" }
 	}
 	go func() {
-		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), pw, s.stderr)
+		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0", "--rtc-udp-port", "0"}, args...), getenv, strings.NewReader(""), pw, s.stderr)
 		pw.CloseWithError(io.EOF)
 		s.done <- err
 	}()
@@ -198,6 +198,10 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{"database url", []string{"--database-url", "mysql://localhost/x"}, "postgres://"},
 		{"stray argument", []string{"extra"}, "no arguments"},
 		{"unknown flag", []string{"--colour"}, "colour"},
+		{"udp port", []string{"--rtc-udp-port", "70000"}, "--rtc-udp-port"},
+		{"public ip", []string{"--rtc-public-ip", "example.org"}, "--rtc-public-ip"},
+		{"ice server", []string{"--ice-servers", "http://stun.example.org"}, "--ice-servers"},
+		{"turn without credentials", []string{"--ice-servers", "turn:turn.example.org:3478"}, "--turn-username"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr strings.Builder

@@ -886,3 +886,19 @@ func (s *Store) RecordRefusal(ctx context.Context, r voting.Refusal) error {
 	}
 	return nil
 }
+
+// PollsOn counts the polls on an item (itemID 0: on the whole meeting): those without a
+// result yet (open, or awaiting a casting vote), and all of them. The agenda asks, so
+// that a meeting does not close or move on under an open vote.
+func (s *Store) PollsOn(ctx context.Context, meetingID, itemID int64) (open, all int, err error) {
+	q := `SELECT COALESCE(SUM(CASE WHEN result IS NULL THEN 1 ELSE 0 END), 0), COUNT(*) FROM polls WHERE meeting_id = ?`
+	args := []any{meetingID}
+	if itemID != 0 {
+		q += ` AND item_id = ?`
+		args = append(args, itemID)
+	}
+	if err := s.db.Reader.QueryRowContext(ctx, s.db.Reader.Rebind(q), args...).Scan(&open, &all); err != nil {
+		return 0, 0, fmt.Errorf("polls on meeting %d: %w", meetingID, err)
+	}
+	return open, all, nil
+}
