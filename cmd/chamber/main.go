@@ -58,6 +58,7 @@ func init() {
 		"meeting": {"meetings: create, list, show, start, next, previous, adjourn, resume, close", runMeeting},
 		"agenda":  {"agendas: import FILE, show", runAgenda},
 		"version": {"print the version", runVersion},
+		"bench":   {"benchmarks: room (the live room's SFU), votes (casting under load)", runBench},
 		"keygen":  {"write a new key file for signing ballots (or the server's log key)", runKeygen},
 		"verify":  {"check a meeting's published vote record offline", runVerify},
 	}
