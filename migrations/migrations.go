@@ -97,12 +97,20 @@ func connectPostgres(ctx context.Context, rawURL string) (*DB, error) {
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return nil, fmt.Errorf("open database: %q is not a postgres:// URL", redact(rawURL))
 	}
-	db, err := sqlx.Open("postgres", rawURL)
+	// A query with parameters takes one round trip rather than two (lib/pq otherwise
+	// prepares it first), unless the URL says otherwise.
+	if q := u.Query(); !q.Has("binary_parameters") {
+		q.Set("binary_parameters", "yes")
+		u.RawQuery = q.Encode()
+	}
+	db, err := sqlx.Open("postgres", u.String())
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	// As many idle as open: a burst (a vote, say) would otherwise close half the
+	// connections as it ends and open them again, a new backend each, as the next begins.
 	db.SetMaxOpenConns(32)
-	db.SetMaxIdleConns(16)
+	db.SetMaxIdleConns(32)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

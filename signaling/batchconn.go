@@ -7,27 +7,33 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"golang.org/x/net/ipv4"
 )
 
-// batchConn is the media socket. Reads go straight to the socket; writes are copied
-// into queues that goroutines send in batches with sendmmsg (where the platform has
-// it), since the kernel's per-call cost, not encryption, is most of what a forwarded
-// packet costs. There is one queue and sending goroutine per CPU; a destination always
-// uses the same one, so its packets stay in order. A write never blocks: when the
-// queue is full the packet is dropped, as the network could have dropped it.
+// batchConn is the media socket. Reads take what has arrived in batches (recvmmsg);
+// writes are copied into queues that are sent in batches with sendmmsg (where the
+// platform has them), since the kernel's per-call cost, not encryption, is most of
+// what a forwarded packet costs. There is one queue per CPU; a destination always uses the same one, and a
+// queue's batches leave one after another, so a destination's packets stay in order.
+// A write never blocks: when the queue is full the packet is dropped, as the network
+// could have dropped it.
+//
+// Packets are sent by the goroutines that write them, so that no goroutine is woken
+// to send: a write on its own (RTCP, STUN) goes at once, unless the queue is being
+// sent already, when the queue's goroutine is woken to send it next so that the
+// writer never waits; writes made during a burst (see hold), such as a packet's
+// copies for all its subscribers, go together when the burst ends.
 //
 // It implements ice.AddrPortReaderWriter, which pion's UDP mux uses when present.
 type batchConn struct {
 	udp     *net.UDPConn
-	pc      *ipv4.PacketConn
+	r       *batchReader
 	dropped atomic.Int64
+	held    atomic.Int32 // bursts under way
 	shards  []*sendQueue
 	seed    maphash.Seed
 }
 
-// sendQueue is one sending goroutine's queue.
+// sendQueue is one queue and the goroutine that sends it when poked.
 type sendQueue struct {
 	c      *batchConn
 	mu     sync.Mutex // guards queue, closed
@@ -35,6 +41,11 @@ type sendQueue struct {
 	closed bool
 	wake   chan struct{}
 	done   chan struct{}
+
+	// sendMu is held while a batch is taken and sent, so that batches leave in order.
+	sendMu sync.Mutex // guards spare, w
+	spare  []outPacket
+	w      *batchWriter
 }
 
 type outPacket struct {
@@ -44,27 +55,69 @@ type outPacket struct {
 }
 
 const (
-	batchSize     = 64   // packets per sendmmsg
-	batchQueueMax = 8192 // packets waiting before writes are dropped
+	batchSize     = 64    // packets per sendmmsg
+	readBatch     = 16    // packets per recvmmsg
+	batchQueueMax = 16384 // packets waiting before writes are dropped
 	outBufSize    = 1500
 )
 
 var outBufs = sync.Pool{New: func() any { b := make([]byte, outBufSize); return &b }}
 
 func newBatchConn(udp *net.UDPConn, shards int) *batchConn {
-	c := &batchConn{udp: udp, pc: ipv4.NewPacketConn(udp), seed: maphash.MakeSeed()}
+	c := &batchConn{udp: udp, r: newBatchReader(udp, readBatch), seed: maphash.MakeSeed()}
 	for range max(shards, 1) {
-		q := &sendQueue{c: c, wake: make(chan struct{}, 1), done: make(chan struct{})}
+		q := &sendQueue{
+			c:    c,
+			wake: make(chan struct{}, 1),
+			done: make(chan struct{}),
+			w:    newBatchWriter(udp, batchSize),
+		}
 		c.shards = append(c.shards, q)
 		go q.flush()
 	}
 	return c
 }
 
-func (c *batchConn) ReadFrom(b []byte) (int, net.Addr, error) { return c.udp.ReadFrom(b) }
+// hold begins a burst of writes, such as one packet's copies for every subscriber:
+// until the matching release, writes are only queued. Bursts may overlap.
+func (c *batchConn) hold() { c.held.Add(1) }
 
+// release ends a burst and sends what is queued, in as few sendmmsg calls as it can.
+// If another goroutine is sending the queue, release waits to send the rest itself:
+// the bursts then cannot outrun the socket, which would only fill the queue.
+func (c *batchConn) release() {
+	// A write that saw a burst held and did not send was queued before this decrement,
+	// so the sending below (or the next release's) takes it.
+	c.held.Add(-1)
+	for _, q := range c.shards {
+		q.sendMu.Lock()
+		q.sendLocked()
+		q.sendMu.Unlock()
+	}
+}
+
+// send sends what is queued from the calling goroutine or, if the queue is being
+// sent already, has its goroutine send the rest after that, so as not to wait.
+func (q *sendQueue) send() {
+	if !q.sendMu.TryLock() {
+		q.poke()
+		return
+	}
+	q.sendLocked()
+	q.sendMu.Unlock()
+}
+
+func (c *batchConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, addr, err := c.r.read(b)
+	if err != nil {
+		return 0, nil, err
+	}
+	return n, net.UDPAddrFromAddrPort(addr), nil
+}
+
+// ReadFromAddrPort reads the next datagram; it is what pion's UDP mux calls.
 func (c *batchConn) ReadFromAddrPort(b []byte) (int, netip.AddrPort, error) {
-	return c.udp.ReadFromUDPAddrPort(b)
+	return c.r.read(b)
 }
 
 func (c *batchConn) WriteTo(b []byte, addr net.Addr) (int, error) {
@@ -100,71 +153,61 @@ func (c *batchConn) WriteToAddrPort(b []byte, addr netip.AddrPort) (int, error) 
 	}
 	q.queue = append(q.queue, outPacket{buf: buf, n: n, addr: addr})
 	q.mu.Unlock()
+	if c.held.Load() == 0 {
+		q.send()
+	}
+	return len(b), nil
+}
+
+func (q *sendQueue) poke() {
 	select {
 	case q.wake <- struct{}{}:
 	default:
 	}
-	return len(b), nil
 }
 
 // flush sends queued packets until the connection is closed and the queue empty.
 func (q *sendQueue) flush() {
 	defer close(q.done)
-	var (
-		spare []outPacket
-		msgs  = make([]ipv4.Message, batchSize)
-		addrs = make(map[netip.AddrPort]*net.UDPAddr)
-	)
-	for i := range msgs {
-		msgs[i].Buffers = make([][]byte, 1)
-	}
 	for {
 		<-q.wake
-		q.mu.Lock()
-		batch, closed := q.queue, q.closed
-		q.queue = spare[:0]
-		q.mu.Unlock()
-		queue := batch
-		for len(queue) > 0 {
-			n := min(len(queue), batchSize)
-			for i, p := range queue[:n] {
-				ua := addrs[p.addr]
-				if ua == nil {
-					if len(addrs) > 4096 {
-						clear(addrs)
-					}
-					ua = net.UDPAddrFromAddrPort(p.addr)
-					addrs[p.addr] = ua
-				}
-				msgs[i].Buffers[0] = (*p.buf)[:p.n]
-				msgs[i].Addr = ua
-			}
-			q.c.writeBatch(msgs[:n])
-			for _, p := range queue[:n] {
-				outBufs.Put(p.buf)
-			}
-			queue = queue[n:]
-		}
-		spare = batch[:0]
+		q.sendMu.Lock()
+		closed := q.sendLocked()
+		q.sendMu.Unlock()
 		if closed {
 			return
 		}
 	}
 }
 
-// writeBatch sends msgs, one call at a time if the batch call fails part-way.
-func (c *batchConn) writeBatch(msgs []ipv4.Message) {
-	for len(msgs) > 0 {
-		n, err := c.pc.WriteBatch(msgs, 0)
-		if err != nil {
-			// One bad destination must not cost the rest: skip it.
-			if n <= 0 {
-				n = 1
-			}
-			c.dropped.Add(1)
-		}
-		msgs = msgs[n:]
+// sendLocked sends what is queued and reports whether the queue is closed. The caller
+// holds sendMu.
+func (q *sendQueue) sendLocked() (closed bool) {
+	q.mu.Lock()
+	batch := q.queue
+	closed = q.closed
+	if len(batch) == 0 {
+		q.mu.Unlock()
+		return closed
 	}
+	q.queue = q.spare[:0]
+	q.mu.Unlock()
+	for queue := batch; len(queue) > 0; {
+		n := min(len(queue), batchSize)
+		for i, p := range queue[:n] {
+			q.w.set(i, (*p.buf)[:p.n], p.addr)
+		}
+		if dropped := q.w.send(n); dropped > 0 {
+			q.c.dropped.Add(int64(dropped))
+		}
+		for _, p := range queue[:n] {
+			outBufs.Put(p.buf)
+		}
+		queue = queue[n:]
+	}
+	clear(batch)
+	q.spare = batch[:0]
+	return closed
 }
 
 // Close sends what is queued and closes the socket.
@@ -175,10 +218,7 @@ func (c *batchConn) Close() error {
 		q.closed = true
 		q.mu.Unlock()
 		if !already {
-			select {
-			case q.wake <- struct{}{}:
-			default:
-			}
+			q.poke()
 			<-q.done
 		}
 	}

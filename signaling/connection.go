@@ -30,6 +30,10 @@ type connection struct {
 	peer     *peer
 	identity string
 	p        *participant // owned by the room goroutine
+	// grants are the participant's when the room admitted this connection; set by the
+	// room before the join is answered, read by the reader after.
+	grants Grants
+	casts  chan struct{} // ballots on their way (castsInFlight at most)
 }
 
 func newConnection(h *Hub, conn Conn) *connection {
@@ -41,6 +45,7 @@ func newConnection(h *Hub, conn Conn) *connection {
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 		limiter: rate.NewLimiter(rate.Limit(h.limits.MessageRate), h.limits.MessageBurst),
+		casts:   make(chan struct{}, castsInFlight),
 	}
 }
 
@@ -167,6 +172,8 @@ func (c *connection) readLoop() error {
 			c.peer.post(func() { c.peer.handleAnswer(m) })
 		case MsgCandidate:
 			c.peer.post(func() { c.peer.handleCandidate(m) })
+		case MsgCast:
+			c.cast(m)
 		case MsgLeave:
 			c.room.post(func() { c.room.leave(c) })
 			return nil

@@ -5,9 +5,10 @@
 //
 // A Hub owns every room on this node. Each room is run by one goroutine that owns its
 // state; WebRTC callbacks and client messages only post work to it. Media never passes
-// through that goroutine: each published track is read once by its own goroutine and
-// handed to per-subscriber writers, whose bounded queues drop packets rather than let
-// a slow subscriber hold up the others.
+// through that goroutine: each published track is read once by its own goroutine,
+// which writes each packet to every subscriber through one shared UDP socket whose
+// writes never block (its bounded queue drops rather than wait), so that a slow
+// subscriber holds up no one; the copies of a packet leave in batches (sendmmsg).
 //
 // The package knows nothing of agendas or votes. Meeting events arrive as MeetingEvent
 // values (through a Bus or Hub.Deliver), and the room reports who is present through

@@ -1,6 +1,9 @@
 package signaling
 
 import (
+	"errors"
+	"net"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -16,27 +19,37 @@ import (
 //
 // A forwarder reads one published track. Each packet is parsed once into an immutable
 // packet value, remembered in the track's ring (the one retransmission buffer shared
-// by every subscriber) and handed, by pointer, to each subscriber's downTrack. A
-// downTrack rewrites nothing itself: it queues (packet, sequence number) on its
-// subscriber's mediaWriter, whose goroutine sets SSRC, payload type and sequence number
-// in a scratch header and writes. So a packet is never copied or re-marshalled per
-// subscriber before SRTP, which must encrypt each subscriber's copy anyway. A full
-// writer queue drops the packet for that subscriber alone.
+// by every subscriber) and written, by pointer, to each subscriber's downTrack: a
+// downTrack sets SSRC, payload type and sequence number in a scratch header and
+// writes. So a packet is never copied or re-marshalled per subscriber before SRTP,
+// which must encrypt each subscriber's copy anyway, and no goroutine is woken per
+// subscriber. The forwarder's goroutine writes the first inlineSubscribers copies
+// itself; a track with more subscribers shares them out among a few shards, each
+// with its own goroutine, so that one track's fan-out can use every CPU. A downTrack
+// stays in one shard, whose goroutine owns its state.
+//
+// Writing never blocks: the media socket queues what it is given (a full queue drops,
+// as the network would), and each fan-out holds the socket's sending until it ends,
+// so that the copies leave together in batches (see batchConn.hold). So a slow
+// subscriber slows no one else; one whose connection has failed is skipped.
 //
 // Sequence numbers stay contiguous for each subscriber: packets the forwarder drops
 // (padding-only probes, a muted track) are taken out by the forwarder's offset, and
 // packets a paused downTrack skips (private session) by the downTrack's own offset.
 
 const (
-	ringSize       = 1024 // packets of history per track for retransmission (a power of two)
-	pliInterval    = 500 * time.Millisecond
-	speakingLevel  = 50 // -dBov at or below which audio counts as speech
-	speakingHold   = 600 * time.Millisecond
-	maxRTPPacket   = 1500
-	maxNACKResends = 128 // per NACK message
-	resendGap      = 150 * time.Millisecond
-	resendRate     = 200 // resends per second per subscriber, at most
-	resendHistory  = 256 // a power of two
+	ringSize          = 1024 // packets of history per track for retransmission (a power of two)
+	inlineSubscribers = 64   // subscribers a forwarder writes to itself before it uses shards
+	shardQueue        = 256  // bursts waiting for a shard before it drops them
+	maxBurst          = 16   // packets written to each subscriber in one go
+	pliInterval       = 500 * time.Millisecond
+	speakingLevel     = 50 // -dBov at or below which audio counts as speech
+	speakingHold      = 600 * time.Millisecond
+	maxRTPPacket      = 1500
+	maxNACKResends    = 128 // per NACK message
+	resendGap         = 150 * time.Millisecond
+	resendRate        = 200 // resends per second per subscriber, at most
+	resendHistory     = 256 // a power of two
 )
 
 // packet is a forwarded RTP packet. It is never modified after the forwarder stores it.
@@ -63,17 +76,36 @@ type forwarder struct {
 	lastLoud atomic.Int64 // unix nanoseconds of the last loud packet
 	level    atomic.Int32 // last level, -dBov
 
-	mu   sync.Mutex // guards writes to subs
-	subs atomic.Pointer[[]*downTrack]
-	ring [ringSize]atomic.Pointer[packet]
+	mu     sync.Mutex                   // guards writes to subs and the shards' subs
+	subs   atomic.Pointer[[]*downTrack] // written by run itself
+	shards []*shard                     // for more subscribers; fixed at creation
+	ring   [ringSize]atomic.Pointer[packet]
 
 	done chan struct{} // closed when run returns
 
-	offset uint16 // owned by run: packets dropped so far
+	// out is the media socket, held for each fan-out; nil in tests.
+	out burstWriter
+
+	// Owned by run.
+	offset uint16     // packets dropped so far
+	hdr    rtp.Header // scratch for the copies being written
+}
+
+// shard is a share of a forwarder's subscribers, written to by its own goroutine.
+type shard struct {
+	subs  atomic.Pointer[[]*downTrack]
+	queue chan []*packet // bursts
+	hdr   rtp.Header     // scratch, owned by the shard's goroutine
+}
+
+// burstWriter is told when a burst of writes begins and ends (see batchConn.hold).
+type burstWriter interface {
+	hold()
+	release()
 }
 
 func newForwarder(id, owner string, track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver,
-	pc *webrtc.PeerConnection, m *metrics,
+	pc *webrtc.PeerConnection, m *metrics, out burstWriter,
 ) *forwarder {
 	f := &forwarder{
 		id:      id,
@@ -83,6 +115,7 @@ func newForwarder(id, owner string, track *webrtc.TrackRemote, receiver *webrtc.
 		track:   track,
 		pc:      pc,
 		metrics: m,
+		out:     out,
 		done:    make(chan struct{}),
 	}
 	for _, ext := range receiver.GetParameters().HeaderExtensions {
@@ -91,29 +124,99 @@ func newForwarder(id, owner string, track *webrtc.TrackRemote, receiver *webrtc.
 		}
 	}
 	f.subs.Store(new([]*downTrack))
+	for range runtime.GOMAXPROCS(0) - 1 {
+		sh := &shard{queue: make(chan []*packet, shardQueue)}
+		sh.subs.Store(new([]*downTrack))
+		f.shards = append(f.shards, sh)
+	}
 	f.gated.Store(true) // until the room says otherwise
 	return f
 }
 
 const audioLevelURI = "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 
-// run reads the track until it ends.
+// run reads the track until it ends. Whatever has arrived while it was writing the
+// last packets is taken as one burst: each subscriber's copies of a burst's packets
+// then leave one after another, which wakes its reader once rather than for each.
+// Nothing waits for a burst to fill, so none of this adds latency.
 func (f *forwarder) run() {
 	defer close(f.done)
+	defer f.startShards()()
+	burst := make([]*packet, 0, maxBurst)
 	for {
-		buf := make([]byte, maxRTPPacket)
-		n, _, err := f.track.Read(buf)
+		burst = burst[:0]
+		p, err := f.read()
 		if err != nil {
 			return
 		}
-		f.handle(buf[:n])
+		if p != nil {
+			burst = append(burst, p)
+		}
+		if f.track.SetReadDeadline(time.Unix(1, 0)) == nil {
+			for len(burst) < maxBurst {
+				if p, err = f.read(); err != nil {
+					break
+				}
+				if p != nil {
+					burst = append(burst, p)
+				}
+			}
+			f.track.SetReadDeadline(time.Time{})
+		}
+		f.dispatch(burst)
+		if err != nil && !isTimeout(err) {
+			return
+		}
 	}
 }
 
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// read reads the next packet from the track; it returns nil for one it drops.
+func (f *forwarder) read() (*packet, error) {
+	buf := make([]byte, maxRTPPacket)
+	n, _, err := f.track.Read(buf)
+	if err != nil {
+		return nil, err
+	}
+	return f.accept(buf[:n]), nil
+}
+
+// startShards starts the shards' goroutines and returns a function that stops them
+// once what they have queued is written.
+func (f *forwarder) startShards() (stop func()) {
+	var wg sync.WaitGroup
+	for _, sh := range f.shards {
+		wg.Go(func() {
+			for burst := range sh.queue {
+				f.fanOut(*sh.subs.Load(), burst, &sh.hdr)
+			}
+		})
+	}
+	return func() {
+		for _, sh := range f.shards {
+			close(sh.queue)
+		}
+		wg.Wait()
+	}
+}
+
+// handle forwards one packet as it arrived from the publisher.
 func (f *forwarder) handle(b []byte) {
+	if p := f.accept(b); p != nil {
+		f.dispatch([]*packet{p})
+	}
+}
+
+// accept parses a packet from the publisher, notes its audio level and keeps it in
+// the ring. It returns nil for a packet not to forward.
+func (f *forwarder) accept(b []byte) *packet {
 	var p rtp.Packet
 	if err := p.Unmarshal(b); err != nil {
-		return
+		return nil
 	}
 	f.metrics.receivedPackets.Inc()
 	if f.levelID != 0 {
@@ -127,7 +230,7 @@ func (f *forwarder) handle(b []byte) {
 	}
 	if len(p.Payload) == 0 || f.muted.Load() || f.gated.Load() {
 		f.offset++
-		return
+		return nil
 	}
 	pkt := &packet{hdr: p.Header, payload: p.Payload}
 	// Extension ids are negotiated per peer connection, so the publisher's mean
@@ -139,9 +242,50 @@ func (f *forwarder) handle(b []byte) {
 	pkt.hdr.PaddingSize = 0
 	pkt.hdr.SequenceNumber -= f.offset
 	f.ring[pkt.hdr.SequenceNumber%ringSize].Store(pkt)
-	for _, d := range *f.subs.Load() {
-		d.forward(pkt)
+	return pkt
+}
+
+// dispatch writes a burst of packets to every subscriber: the shards' share on their
+// goroutines, the rest on this one.
+func (f *forwarder) dispatch(burst []*packet) {
+	if len(burst) == 0 {
+		return
 	}
+	for _, sh := range f.shards {
+		if n := len(*sh.subs.Load()); n > 0 {
+			select {
+			case sh.queue <- slices.Clone(burst):
+			default:
+				f.metrics.droppedPackets.Add(float64(n * len(burst)))
+			}
+		}
+	}
+	f.fanOut(*f.subs.Load(), burst, &f.hdr)
+}
+
+// fanOut writes a burst to subs, each subscriber's copies together, using hdr as
+// scratch, and sends them together (see batchConn.hold).
+func (f *forwarder) fanOut(subs []*downTrack, burst []*packet, hdr *rtp.Header) {
+	if len(subs) == 0 {
+		return
+	}
+	if f.out != nil {
+		f.out.hold()
+	}
+	sent, bytes := 0, 0
+	for _, d := range subs {
+		for _, p := range burst {
+			if d.forward(p, hdr) {
+				sent++
+				bytes += len(p.payload)
+			}
+		}
+	}
+	if f.out != nil {
+		f.out.release()
+	}
+	f.metrics.forwardedPackets.Add(float64(sent))
+	f.metrics.forwardedBytes.Add(float64(bytes))
 }
 
 // gate stops (or restarts) forwarding the track.
@@ -160,30 +304,57 @@ func (f *forwarder) lookup(seq uint16) *packet {
 	return p
 }
 
+// addSubscriber starts writing to d: from run itself while it has few subscribers,
+// then from whichever has fewest, the shards first.
 func (f *forwarder) addSubscriber(d *downTrack) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	old := *f.subs.Load()
-	if slices.Contains(old, d) {
+	if f.holder(d) != nil {
 		return
 	}
+	list := &f.subs
+	if n := len(*list.Load()); n >= inlineSubscribers {
+		for _, sh := range f.shards {
+			if m := len(*sh.subs.Load()); m <= n {
+				list, n = &sh.subs, m
+			}
+		}
+	}
+	old := *list.Load()
 	subs := make([]*downTrack, 0, len(old)+1)
 	subs = append(subs, old...)
 	subs = append(subs, d)
-	f.subs.Store(&subs)
+	list.Store(&subs)
 }
 
 func (f *forwarder) removeSubscriber(d *downTrack) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	old := *f.subs.Load()
+	list := f.holder(d)
+	if list == nil {
+		return
+	}
+	old := *list.Load()
 	subs := make([]*downTrack, 0, len(old))
 	for _, s := range old {
 		if s != d {
 			subs = append(subs, s)
 		}
 	}
-	f.subs.Store(&subs)
+	list.Store(&subs)
+}
+
+// holder returns the subscriber list that holds d, or nil. The caller holds f.mu.
+func (f *forwarder) holder(d *downTrack) *atomic.Pointer[[]*downTrack] {
+	if slices.Contains(*f.subs.Load(), d) {
+		return &f.subs
+	}
+	for _, sh := range f.shards {
+		if slices.Contains(*sh.subs.Load(), d) {
+			return &sh.subs
+		}
+	}
+	return nil
 }
 
 // requestKeyframe asks the publisher for a keyframe, at most once per pliInterval.
@@ -212,11 +383,12 @@ func (f *forwarder) speaking(now time.Time) (bool, int) {
 // webrtc.TrackLocal added to the subscriber's peer connection.
 type downTrack struct {
 	fwd *forwarder
-	w   *mediaWriter
+	sub *subscriber
 
 	bound atomic.Pointer[binding]
 
-	// Sequence-number state, owned by the forwarder's goroutine.
+	// Sequence-number state, owned by the goroutine that writes to d (the forwarder's
+	// or its shard's).
 	started bool
 	offset  uint16
 	skipped uint16
@@ -228,6 +400,7 @@ type downTrack struct {
 	resentSeq [resendHistory]uint16
 	tokens    float64 // resend budget, refilled at resendRate
 	tokensAt  int64
+	hdr       rtp.Header // scratch for resent packets
 }
 
 type binding struct {
@@ -238,8 +411,8 @@ type binding struct {
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
 
-func newDownTrack(f *forwarder, w *mediaWriter) *downTrack {
-	return &downTrack{fwd: f, w: w}
+func newDownTrack(f *forwarder, s *subscriber) *downTrack {
+	return &downTrack{fwd: f, sub: s}
 }
 
 func (d *downTrack) ID() string                { return d.fwd.id }
@@ -287,14 +460,15 @@ func matchCodec(want webrtc.RTPCodecParameters, negotiated []webrtc.RTPCodecPara
 	return *found, true
 }
 
-// forward queues p for the subscriber. It runs on the forwarder's goroutine.
-func (d *downTrack) forward(p *packet) {
+// forward writes p to the subscriber, using hdr as scratch, and reports whether it
+// went. It runs on the goroutine that owns d's sequence-number state.
+func (d *downTrack) forward(p *packet, hdr *rtp.Header) bool {
 	seq := p.hdr.SequenceNumber
-	if d.w.paused.Load() {
+	if d.sub.paused.Load() {
 		if d.started {
 			d.skipped++
 		}
-		return
+		return false
 	}
 	switch {
 	case !d.started:
@@ -305,7 +479,25 @@ func (d *downTrack) forward(p *packet) {
 		d.skipped = 0
 		d.epoch.Store(1<<32 | uint64(d.offset)<<16 | uint64(seq-d.offset))
 	}
-	d.w.enqueue(item{d: d, p: p, seq: seq - d.offset})
+	return d.write(hdr, p, seq-d.offset)
+}
+
+// write sends p as sequence number seq. Only the SSRC, payload type and sequence
+// number differ from the forwarder's header, so they are set in the scratch header hdr.
+func (d *downTrack) write(hdr *rtp.Header, p *packet, seq uint16) bool {
+	b := d.bound.Load()
+	if b == nil || d.sub.down.Load() {
+		return false
+	}
+	*hdr = p.hdr
+	hdr.SSRC = b.ssrc
+	hdr.PayloadType = b.pt
+	hdr.SequenceNumber = seq
+	if _, err := b.ws.WriteRTP(hdr, p.payload); err != nil {
+		d.sub.metrics.droppedPackets.Inc()
+		return false
+	}
+	return true
 }
 
 // handleRTCP acts on the subscriber's feedback: keyframe requests go to the publisher,
@@ -322,7 +514,7 @@ func (d *downTrack) handleRTCP(pkts []rtcp.Packet) {
 }
 
 func (d *downTrack) resend(n *rtcp.TransportLayerNack) {
-	if d.w.paused.Load() {
+	if d.sub.paused.Load() {
 		return
 	}
 	e := d.epoch.Load()
@@ -337,7 +529,11 @@ func (d *downTrack) resend(n *rtcp.TransportLayerNack) {
 		d.tokens = resendRate
 	}
 	d.tokensAt = now
-	sent := 0
+	sent, resent, bytes := 0, 0, 0
+	if out := d.fwd.out; out != nil {
+		out.hold()
+		defer out.release()
+	}
 	for _, pair := range n.Nacks {
 		for _, seq := range pair.PacketList() {
 			if seq-first >= 0x8000 || sent >= maxNACKResends || d.tokens < 1 {
@@ -350,109 +546,28 @@ func (d *downTrack) resend(n *rtcp.TransportLayerNack) {
 			if p := d.fwd.lookup(seq + offset); p != nil {
 				d.resentSeq[h], d.resentAt[h] = seq, now
 				d.tokens--
-				d.w.enqueueResend(item{d: d, p: p, seq: seq})
 				sent++
+				if d.write(&d.hdr, p, seq) {
+					resent++
+					bytes += len(p.payload)
+				}
 			}
 		}
 	}
+	if resent > 0 {
+		d.sub.metrics.retransmitted.Add(float64(resent))
+		d.sub.metrics.forwardedPackets.Add(float64(resent))
+		d.sub.metrics.forwardedBytes.Add(float64(bytes))
+	}
 }
 
-type item struct {
-	d   *downTrack
-	p   *packet
-	seq uint16
-}
-
-// mediaWriter writes one subscriber's packets from its own goroutine, so that a
-// subscriber whose writes are slow holds up no one else.
-type mediaWriter struct {
+// subscriber is what every downTrack of one peer shares.
+type subscriber struct {
 	paused  atomic.Bool // private session: the subscriber gets nothing
-	queue   chan item
-	quit    chan struct{}
-	done    chan struct{}
+	down    atomic.Bool // the peer connection failed or closed: writing would only cost
 	metrics *metrics
-	resent  atomic.Int64
-	hdr     rtp.Header // scratch, owned by run
 }
 
-func newMediaWriter(queueLen int, m *metrics) *mediaWriter {
-	return &mediaWriter{
-		queue:   make(chan item, queueLen),
-		quit:    make(chan struct{}),
-		done:    make(chan struct{}),
-		metrics: m,
-	}
-}
-
-func (w *mediaWriter) enqueue(it item) {
-	select {
-	case w.queue <- it:
-	default:
-		w.metrics.droppedPackets.Inc()
-	}
-}
-
-func (w *mediaWriter) enqueueResend(it item) {
-	select {
-	case w.queue <- it:
-		w.resent.Add(1)
-	default:
-		w.metrics.droppedPackets.Inc()
-	}
-}
-
-// run writes queued packets until stop; counters are updated once per batch.
-func (w *mediaWriter) run() {
-	defer close(w.done)
-	for {
-		select {
-		case it := <-w.queue:
-			packets, bytes := 0, 0
-			for {
-				if n, ok := w.write(it); ok {
-					packets++
-					bytes += n
-				}
-				if packets >= 64 {
-					break
-				}
-				select {
-				case it = <-w.queue:
-					continue
-				default:
-				}
-				break
-			}
-			w.metrics.forwardedPackets.Add(float64(packets))
-			w.metrics.forwardedBytes.Add(float64(bytes))
-			if r := w.resent.Swap(0); r > 0 {
-				w.metrics.retransmitted.Add(float64(r))
-			}
-		case <-w.quit:
-			return
-		}
-	}
-}
-
-func (w *mediaWriter) write(it item) (int, bool) {
-	if w.paused.Load() {
-		return 0, false
-	}
-	b := it.d.bound.Load()
-	if b == nil {
-		return 0, false
-	}
-	w.hdr = it.p.hdr
-	w.hdr.SSRC = b.ssrc
-	w.hdr.PayloadType = b.pt
-	w.hdr.SequenceNumber = it.seq
-	if _, err := b.ws.WriteRTP(&w.hdr, it.p.payload); err != nil {
-		return 0, false
-	}
-	return len(it.p.payload), true
-}
-
-func (w *mediaWriter) stop() {
-	close(w.quit)
-	<-w.done
+func newSubscriber(m *metrics) *subscriber {
+	return &subscriber{metrics: m}
 }

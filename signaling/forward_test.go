@@ -1,7 +1,10 @@
 package signaling
 
 import (
+	"bytes"
+	"errors"
 	"net"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -48,7 +51,7 @@ func (w *fakeWriter) wait(t *testing.T, n int) []uint16 {
 }
 
 // testForwarder returns an audio forwarder with one bound subscriber writing to fw.
-func testForwarder(t *testing.T) (*forwarder, *downTrack, *mediaWriter, *fakeWriter) {
+func testForwarder(t *testing.T) (*forwarder, *downTrack, *subscriber, *fakeWriter) {
 	t.Helper()
 	m, err := newMetrics(prometheus.NewRegistry())
 	if err != nil {
@@ -56,9 +59,7 @@ func testForwarder(t *testing.T) (*forwarder, *downTrack, *mediaWriter, *fakeWri
 	}
 	f := &forwarder{id: "t", kind: webrtc.RTPCodecTypeAudio, metrics: m, levelID: 1, done: make(chan struct{})}
 	f.subs.Store(new([]*downTrack))
-	w := newMediaWriter(64, m)
-	go w.run()
-	t.Cleanup(w.stop)
+	w := newSubscriber(m)
 	d := newDownTrack(f, w)
 	fw := &fakeWriter{}
 	d.bound.Store(&binding{ssrc: 777, pt: 111, ws: fw})
@@ -166,6 +167,50 @@ func TestForwarderAnswersNACKsFromItsRing(t *testing.T) {
 	}
 }
 
+// TestForwarderSharesOutManySubscribers checks that a track with more subscribers than
+// its goroutine writes to itself reaches them all, through its shards, in order.
+func TestForwarderSharesOutManySubscribers(t *testing.T) {
+	m, err := newMetrics(prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &forwarder{id: "t", kind: webrtc.RTPCodecTypeAudio, metrics: m, done: make(chan struct{})}
+	f.subs.Store(new([]*downTrack))
+	for range 2 {
+		sh := &shard{queue: make(chan []*packet, shardQueue)}
+		sh.subs.Store(new([]*downTrack))
+		f.shards = append(f.shards, sh)
+	}
+	stop := f.startShards()
+	sub := newSubscriber(m)
+	const n = 3*inlineSubscribers + 1
+	var fws []*fakeWriter
+	for i := range n {
+		d := newDownTrack(f, sub)
+		fw := &fakeWriter{}
+		d.bound.Store(&binding{ssrc: uint32(i), pt: 111, ws: fw})
+		f.addSubscriber(d)
+		fws = append(fws, fw)
+	}
+	if got := len(*f.subs.Load()); got != inlineSubscribers {
+		t.Errorf("the forwarder writes to %d subscribers itself, want %d", got, inlineSubscribers)
+	}
+	for i, sh := range f.shards {
+		if got := len(*sh.subs.Load()); got == 0 {
+			t.Errorf("shard %d has no subscribers", i)
+		}
+	}
+	for s := uint16(1); s <= 5; s++ {
+		f.handle(rawPacket(t, s, []byte{byte(s)}, false))
+	}
+	stop()
+	for i, fw := range fws {
+		if got := fw.wait(t, 5); !slices.Equal(got, []uint16{1, 2, 3, 4, 5}) {
+			t.Errorf("subscriber %d got sequence numbers %v, want 1 to 5", i, got)
+		}
+	}
+}
+
 func TestBatchConnDeliversInOrder(t *testing.T) {
 	recv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -201,5 +246,42 @@ func TestBatchConnDeliversInOrder(t *testing.T) {
 	}
 	if _, err := c.WriteTo([]byte{1}, to); err == nil {
 		t.Error("write after close succeeded")
+	}
+}
+
+func TestBatchConnReadsWhatIsSent(t *testing.T) {
+	recv, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv.SetReadBuffer(1 << 20)
+	c := newBatchConn(recv, 1)
+	defer c.Close()
+	send, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer send.Close()
+	const n = 100 // more than one batch
+	for i := range n {
+		if _, err := send.WriteTo(bytes.Repeat([]byte{byte(i)}, i+1), c.LocalAddr()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	from := send.LocalAddr().(*net.UDPAddr).AddrPort()
+	buf := make([]byte, 1500)
+	for i := range n {
+		k, addr, err := c.ReadFromAddrPort(buf)
+		if err != nil {
+			t.Fatalf("after %d packets: %v", i, err)
+		}
+		if want := bytes.Repeat([]byte{byte(i)}, i+1); !bytes.Equal(buf[:k], want) || addr != from {
+			t.Fatalf("packet %d: got %d bytes %v from %v, want %d bytes %v from %v", i, k, buf[:min(k, 4)], addr, len(want), want[:min(len(want), 4)], from)
+		}
+	}
+	c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+	if _, _, err := c.ReadFromAddrPort(buf); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("read with nothing sent: got %v, want the deadline exceeded", err)
 	}
 }

@@ -40,6 +40,7 @@ type Config struct {
 	Limits Limits
 
 	Presence Presence // may be nil
+	Ballots  Ballots  // may be nil: casting over the connection is refused
 	Journal  Journal  // may be nil: no replay, no gap filling, rooms start public
 	Bus      Bus      // may be nil: events arrive only through Deliver
 
@@ -143,6 +144,7 @@ type Hub struct {
 	tokens     *Tokens
 	journal    Journal
 	presence   Presence
+	ballots    Ballots
 	iceServers []ICEServer
 	origins    []string
 	media      *media
@@ -181,6 +183,7 @@ func NewHub(cfg Config) (*Hub, error) {
 		tokens:       cfg.Tokens,
 		journal:      cfg.Journal,
 		presence:     cfg.Presence,
+		ballots:      cfg.Ballots,
 		origins:      cfg.AllowedOrigins,
 		presenceQ:    make(chan presenceCall, 4096),
 		presenceDone: make(chan struct{}),

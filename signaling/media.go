@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"runtime"
+	"sync"
 
 	"github.com/pion/dtls/v3"
 	"github.com/pion/ice/v4"
@@ -76,19 +77,20 @@ func newMedia(cfg *Config, log *slog.Logger) (*media, error) {
 	// Interceptors: NACKs and receiver reports towards publishers, sender reports towards
 	// subscribers, transport-wide congestion feedback so browsers can pace what they
 	// send. Retransmission to subscribers is the forwarder's own (one buffer per track,
-	// not one per subscriber), and keyframe requests are forwarded by hand.
+	// not one per subscriber), and keyframe requests are forwarded by hand. Those that
+	// serve what a peer publishes start only when it publishes (see receiveOnly).
 	lf := pionLoggerFactory{log}
 	reg := &interceptor.Registry{}
 	gen, err := nack.NewGeneratorInterceptor(nack.WithGeneratorLoggerFactory(lf))
 	if err != nil {
 		return nil, fmt.Errorf("nack generator: %w", err)
 	}
-	reg.Add(gen)
+	reg.Add(receiveOnly{gen})
 	recvReports, err := report.NewReceiverInterceptor(report.WithReceiverLoggerFactory(lf))
 	if err != nil {
 		return nil, fmt.Errorf("receiver reports: %w", err)
 	}
-	reg.Add(recvReports)
+	reg.Add(receiveOnly{recvReports})
 	sendReports, err := report.NewSenderInterceptor(report.WithSenderLoggerFactory(lf))
 	if err != nil {
 		return nil, fmt.Errorf("sender reports: %w", err)
@@ -108,7 +110,7 @@ func newMedia(cfg *Config, log *slog.Logger) (*media, error) {
 	if err != nil {
 		return nil, fmt.Errorf("twcc: %w", err)
 	}
-	reg.Add(tw)
+	reg.Add(receiveOnly{tw})
 
 	ip := net.IPv4zero
 	if cfg.UDPHost != "" {
@@ -158,6 +160,48 @@ func newMedia(cfg *Config, log *slog.Logger) (*media, error) {
 
 func (m *media) close() error {
 	return m.mux.Close()
+}
+
+// receiveOnly makes interceptors that act only on what a peer sends the server (NACKs,
+// receiver reports, congestion feedback) and that otherwise start, per peer
+// connection, a goroutine waking several times a second, wait for the peer's first
+// published stream before they start. Most peers (the public) never publish, and a
+// room's hundreds of idle tickers would cost more than the media they watch.
+type receiveOnly struct{ interceptor.Factory }
+
+func (f receiveOnly) NewInterceptor(id string) (interceptor.Interceptor, error) {
+	i, err := f.Factory.NewInterceptor(id)
+	if err != nil {
+		return nil, err
+	}
+	return &lazyRTCPWriter{Interceptor: i}, nil
+}
+
+// lazyRTCPWriter binds its interceptor's RTCP writer, which starts the interceptor's
+// goroutine, when the first remote stream is bound. The interceptors it wraps return
+// the writer they are given unchanged.
+type lazyRTCPWriter struct {
+	interceptor.Interceptor
+	mu     sync.Mutex // guards writer, bound
+	writer interceptor.RTCPWriter
+	bound  bool
+}
+
+func (l *lazyRTCPWriter) BindRTCPWriter(w interceptor.RTCPWriter) interceptor.RTCPWriter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.writer = w
+	return w
+}
+
+func (l *lazyRTCPWriter) BindRemoteStream(info *interceptor.StreamInfo, r interceptor.RTPReader) interceptor.RTPReader {
+	l.mu.Lock()
+	if !l.bound && l.writer != nil {
+		l.bound = true
+		l.Interceptor.BindRTCPWriter(l.writer)
+	}
+	l.mu.Unlock()
+	return l.Interceptor.BindRemoteStream(info, r)
 }
 
 // pionLoggerFactory sends pion's errors to slog at warning level and its warnings at

@@ -12,7 +12,7 @@ type metrics struct {
 	forwardedPackets prometheus.Counter // RTP packets written to subscribers
 	forwardedBytes   prometheus.Counter // their payload bytes
 	retransmitted    prometheus.Counter // packets resent on a subscriber's NACK
-	droppedPackets   prometheus.Counter // packets dropped because a subscriber's queue was full
+	droppedPackets   prometheus.Counter // packets that could not be written to a subscriber
 	receivedPackets  prometheus.Counter // RTP packets read from publishers
 	droppedClients   prometheus.Counter // connections closed because their send queue was full
 	rooms            prometheus.Gauge
@@ -37,7 +37,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}),
 		droppedPackets: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chamber_sfu_dropped_packets_total",
-			Help: "RTP packets dropped because a subscriber's send queue was full.",
+			Help: "RTP packets that could not be written to a subscriber.",
 		}),
 		receivedPackets: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "chamber_sfu_received_packets_total",

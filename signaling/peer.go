@@ -19,7 +19,7 @@ type peer struct {
 	room *room
 	c    *connection
 	pc   *webrtc.PeerConnection
-	w    *mediaWriter
+	sub  *subscriber
 	log  *slog.Logger
 
 	mu        sync.Mutex // guards ops, wanted, hasWanted, closed
@@ -53,7 +53,7 @@ func newPeer(h *Hub, r *room, c *connection) (*peer, error) {
 		room:    r,
 		c:       c,
 		pc:      pc,
-		w:       newMediaWriter(h.limits.MediaQueue, h.metrics),
+		sub:     newSubscriber(h.metrics),
 		log:     r.log,
 		wake:    make(chan struct{}, 1),
 		quit:    make(chan struct{}),
@@ -75,11 +75,16 @@ func newPeer(h *Hub, r *room, c *connection) (*peer, error) {
 	})
 	pc.OnTrack(p.onTrack)
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
-		if s == webrtc.PeerConnectionStateFailed {
+		switch s {
+		case webrtc.PeerConnectionStateFailed:
 			p.log.Info("peer connection failed", "identity", c.identity)
+			p.sub.down.Store(true)
+		case webrtc.PeerConnectionStateClosed:
+			p.sub.down.Store(true)
+		case webrtc.PeerConnectionStateConnected:
+			p.sub.down.Store(false)
 		}
 	})
-	h.goTracked(p.w.run)
 	h.goTracked(p.run)
 	return p, nil
 }
@@ -106,7 +111,7 @@ func (p *peer) setWanted(want []*forwarder) {
 
 // setPaused stops (at once) or resumes all media to the client.
 func (p *peer) setPaused(paused bool) {
-	if p.w.paused.Swap(paused) && !paused {
+	if p.sub.paused.Swap(paused) && !paused {
 		p.post(func() {
 			for f := range p.downs {
 				f.requestKeyframe()
@@ -162,13 +167,12 @@ func (p *peer) cleanup() {
 	if err := p.pc.GracefulClose(); err != nil {
 		p.log.Debug("close peer connection", "err", err)
 	}
-	p.w.stop()
 }
 
 // onTrack starts forwarding a track the client sends. The forwarder stays gated
 // until the room has checked the client may publish it.
 func (p *peer) onTrack(track *webrtc.TrackRemote, receiver *webrtc.RTPReceiver) {
-	f := newForwarder("TR_"+randomID()[:12], p.c.identity, track, receiver, p.pc, p.hub.metrics)
+	f := newForwarder("TR_"+randomID()[:12], p.c.identity, track, receiver, p.pc, p.hub.metrics, p.hub.media.udp)
 	p.hub.metrics.publishedTracks.Inc()
 	p.hub.goTracked(func() {
 		f.run()
@@ -208,7 +212,7 @@ func (p *peer) applyWanted(want []*forwarder) {
 		if _, ok := p.senders[f]; ok {
 			continue
 		}
-		d := newDownTrack(f, p.w)
+		d := newDownTrack(f, p.sub)
 		s, err := p.pc.AddTrack(d)
 		if err != nil {
 			p.log.Warn("add track", "track", f.id, "err", err)

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +31,7 @@ const (
 	MsgMuteParticipant   = "mute_participant"
 	MsgMuteAll           = "mute_all"
 	MsgRemoveParticipant = "remove_participant"
+	MsgCast              = "cast"
 )
 
 // Types of the messages the server sends (besides offer, answer and candidate).
@@ -49,6 +51,7 @@ const (
 	MsgHands              = "hands"
 	MsgMeetingEvent       = "meeting_event"
 	MsgSession            = "session"
+	MsgReceipt            = "receipt"
 )
 
 // ClientMessageTypes lists every message type a client may send.
@@ -56,7 +59,7 @@ func ClientMessageTypes() []string {
 	return []string{
 		MsgJoin, MsgLeave, MsgPing, MsgPublish, MsgOffer, MsgAnswer, MsgCandidate, MsgMute, MsgUnmute,
 		MsgRaiseHand, MsgLowerHand, MsgGrantFloor, MsgWithdrawFloor, MsgNextSpeaker,
-		MsgMuteParticipant, MsgMuteAll, MsgRemoveParticipant,
+		MsgMuteParticipant, MsgMuteAll, MsgRemoveParticipant, MsgCast,
 	}
 }
 
@@ -66,7 +69,7 @@ func ServerMessageTypes() []string {
 		MsgJoined, MsgClosed, MsgError, MsgPong, MsgOffer, MsgAnswer, MsgCandidate,
 		MsgParticipantJoined, MsgParticipantLeft, MsgParticipantUpdated,
 		MsgTrackPublished, MsgTrackUnpublished, MsgTrackUpdated, MsgSpeaking,
-		MsgFloor, MsgHands, MsgMeetingEvent, MsgSession,
+		MsgFloor, MsgHands, MsgMeetingEvent, MsgSession, MsgReceipt,
 	}
 }
 
@@ -94,6 +97,24 @@ const (
 	CodeBadOrigin          = "bad_origin"  // HTTP 403 on upgrade
 )
 
+// Error codes that refuse a cast ballot (voting/BALLOT.md says what is checked).
+const (
+	CodeBallotMalformed = "ballot_malformed" // the bytes are not a ballot, or a length is wrong
+	CodeBadSignature    = "bad_signature"
+	CodeWrongKey        = "wrong_key"        // the key is not the signer's
+	CodeKeyNotApproved  = "key_not_approved" // not enrolled, or not approved by a clerk
+	CodeKeyRevoked      = "key_revoked"
+	CodeWrongPoll       = "wrong_poll" // another meeting, item, poll or challenge
+	CodeInvalidChoice   = "invalid_choice"
+	CodePollClosed      = "poll_closed"
+	CodePollOpen        = "poll_open"    // a casting vote while the poll is open
+	CodeNotEligible     = "not_eligible" // the reason says why
+	CodeReplay          = "replay"       // the nonce was used for another ballot
+	CodeNoCastingVote   = "no_casting_vote"
+	CodeNotPresiding    = "not_presiding"
+	CodeNoTie           = "no_tie"
+)
+
 // ErrorCodes lists every error code.
 func ErrorCodes() []string {
 	return []string{
@@ -102,6 +123,9 @@ func ErrorCodes() []string {
 		CodePublishNotAllowed, CodeTooManyTracks, CodeRoomFull, CodeNotFound,
 		CodeItemMismatch, CodeGlare, CodeNegotiation, CodeMessageTooLarge,
 		CodeRateLimited, CodeMeetingClosed, CodeUnavailable, CodeBadOrigin,
+		CodeBallotMalformed, CodeBadSignature, CodeWrongKey, CodeKeyNotApproved, CodeKeyRevoked,
+		CodeWrongPoll, CodeInvalidChoice, CodePollClosed, CodePollOpen, CodeNotEligible, CodeReplay,
+		CodeNoCastingVote, CodeNotPresiding, CodeNoTie,
 	}
 }
 
@@ -153,6 +177,8 @@ type ClientMessage struct {
 	Identity  string     `json:"identity,omitempty"`  // the participant a control acts on
 	ItemID    int64      `json:"item_id,omitempty"`   // grant_floor: the agenda item
 	Reason    string     `json:"reason,omitempty"`    // remove_participant
+	// cast: the signed ballot, {"ballot","signature","public_key"} in base64
+	Ballot json.RawMessage `json:"ballot,omitempty"`
 }
 
 // Limits on fields of client messages.
@@ -162,6 +188,7 @@ const (
 	maxCandidateLen = 1024
 	maxReasonLen    = 256
 	maxTokenLen     = 8192
+	maxBallotLen    = 2048 // a signed ballot in JSON is under 500 bytes
 )
 
 // ErrBadMessage is wrapped by every decoding error.
@@ -175,6 +202,14 @@ func DecodeClientMessage(data []byte) (ClientMessage, error) {
 	}
 	if err := m.validate(); err != nil {
 		return ClientMessage{}, fmt.Errorf("%w: %s: %v", ErrBadMessage, m.Type, err)
+	}
+	if m.Ballot != nil {
+		// Compact, so that the ballot is passed on as it encodes again.
+		var b bytes.Buffer
+		if err := json.Compact(&b, m.Ballot); err != nil {
+			return ClientMessage{}, fmt.Errorf("%w: %s: %v", ErrBadMessage, m.Type, err)
+		}
+		m.Ballot = b.Bytes()
 	}
 	return m, nil
 }
@@ -191,6 +226,12 @@ func (m *ClientMessage) validate() error {
 	}
 	if len(m.Token) > maxTokenLen || len(m.Resume) > maxTokenLen {
 		return errors.New("token too long")
+	}
+	if len(m.Ballot) > maxBallotLen {
+		return errors.New("ballot too long")
+	}
+	if m.Ballot != nil && m.Type != MsgCast {
+		return errors.New("a ballot is only sent with cast")
 	}
 	switch m.Type {
 	case MsgJoin:
@@ -233,6 +274,10 @@ func (m *ClientMessage) validate() error {
 		}
 		if m.ItemID < 0 {
 			return errors.New("negative item_id")
+		}
+	case MsgCast:
+		if t := bytes.TrimSpace(m.Ballot); len(t) == 0 || t[0] != '{' {
+			return errors.New("ballot required: a JSON object")
 		}
 	case "":
 		return errors.New("type required")
@@ -327,8 +372,10 @@ type ServerMessage struct {
 	Event       *MeetingEvent `json:"event,omitempty"`       // meeting_event
 	Code        string        `json:"code,omitempty"`        // error
 	Message     string        `json:"message,omitempty"`     // error, session
-	Reason      string        `json:"reason,omitempty"`      // closed, participant_left
+	Reason      string        `json:"reason,omitempty"`      // closed, participant_left; error: why a voter is not eligible
 	Time        int64         `json:"time,omitempty"`        // pong: server time, Unix milliseconds
+	// receipt: the cast ballot's receipt, {"index","proof","checkpoint"}
+	Receipt json.RawMessage `json:"receipt,omitempty"`
 }
 
 // DecodeServerMessage parses one server message.

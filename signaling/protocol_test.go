@@ -42,6 +42,13 @@ func TestDecodeClientMessage(t *testing.T) {
 		{name: "long id", in: `{"type":"ping","id":"` + strings.Repeat("i", 65) + `"}`, wantErr: "id too long"},
 		{name: "long identity", in: `{"type":"mute_participant","identity":"` + strings.Repeat("i", 129) + `"}`, wantErr: "identity too long"},
 		{name: "wrong field type", in: `{"type":"grant_floor","identity":"a","item_id":"seven"}`, wantErr: "cannot unmarshal"},
+		{name: "cast", in: `{"type":"cast","id":"c","ballot":{ "ballot" : "AAE=", "signature":"Ag==" }}`,
+			want: ClientMessage{Type: MsgCast, ID: "c", Ballot: json.RawMessage(`{"ballot":"AAE=","signature":"Ag=="}`)}},
+		{name: "cast without a ballot", in: `{"type":"cast"}`, wantErr: "ballot required"},
+		{name: "cast a string", in: `{"type":"cast","ballot":"AAE="}`, wantErr: "ballot required"},
+		{name: "cast null", in: `{"type":"cast","ballot":null}`, wantErr: "ballot required"},
+		{name: "ballot on another message", in: `{"type":"ping","ballot":{}}`, wantErr: "only sent with cast"},
+		{name: "long ballot", in: `{"type":"cast","ballot":{"b":"` + strings.Repeat("a", 2100) + `"}}`, wantErr: "ballot too long"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := DecodeClientMessage([]byte(tc.in))
@@ -72,6 +79,8 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		`{"type":"grant_floor","identity":"x","item_id":9}`,
 		`{"type":"remove_participant","identity":"x","reason":"disorder"}`,
 		`{"type":"ping"}`, `{"type":"leave"}`, `{}`, `null`, `[]`, `"join"`,
+		`{"type":"cast","id":"c1","ballot":{"ballot":"Y2hhbWJlcg==","signature":"AA==","public_key":"AQ=="}}`,
+		`{"type":"cast","ballot":{ "a" : [1, 2] }}`, `{"type":"cast","ballot":{}}`,
 		`{"type":"join","v":1e400}`, `{"type":"\u0000"}`, "{\"type\":\"ping\",\"id\":\"\xff\"}",
 	} {
 		f.Add([]byte(s))

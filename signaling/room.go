@@ -211,6 +211,7 @@ func (r *room) join(c *connection, req joinRequest) *joinError {
 	}
 	p.conn = c
 	c.p = p
+	c.grants = p.g
 	p.session = randomID()
 	resume, err := r.hub.tokens.IssueResume(r.id, p.g.Identity, p.session, resumeTokenTTL)
 	if err != nil {

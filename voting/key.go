@@ -103,13 +103,25 @@ func (k *Key) Check(sb SignedBallot, t time.Time) (Ballot, error) {
 	if err != nil {
 		return Ballot{}, err
 	}
-	if b.Signer() != k.User {
-		return Ballot{}, fmt.Errorf("check ballot: key %s belongs to user %d, the signer is %d: %w", k.ID, k.User, b.Signer(), ErrWrongKey)
-	}
-	if err := k.CanSign(t); err != nil {
-		return Ballot{}, fmt.Errorf("check ballot: %w", err)
+	if err := k.CheckOpened(sb, &b, t); err != nil {
+		return Ballot{}, err
 	}
 	return b, nil
+}
+
+// CheckOpened is Check for a ballot already opened (parsed, and its signature checked
+// with sb's key), which it does not check again.
+func (k *Key) CheckOpened(sb SignedBallot, b *Ballot, t time.Time) error {
+	if !bytes.Equal(sb.PublicKey, k.PublicKey) {
+		return fmt.Errorf("check ballot: key %s is not the ballot's key: %w", k.ID, ErrWrongKey)
+	}
+	if b.Signer() != k.User {
+		return fmt.Errorf("check ballot: key %s belongs to user %d, the signer is %d: %w", k.ID, k.User, b.Signer(), ErrWrongKey)
+	}
+	if err := k.CanSign(t); err != nil {
+		return fmt.Errorf("check ballot: %w", err)
+	}
+	return nil
 }
 
 // ValidatePublicKey refuses a public key that is not 32 bytes, is not a point on the

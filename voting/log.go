@@ -131,6 +131,23 @@ func (l *Log) Head(ctx context.Context) (Checkpoint, error) {
 	return l.TreeHead(ctx, n)
 }
 
+// proveAppended returns the tree head of the log just after leaf index was appended
+// (size index+1) and the proof that the leaf is in it. The leaf must be stored: the
+// log's size is not read again.
+func (l *Log) proveAppended(ctx context.Context, index int64) (Checkpoint, tlog.RecordProof, error) {
+	n := index + 1
+	r := l.reader(ctx, nil)
+	h, err := tlog.TreeHash(n, r)
+	if err != nil {
+		return Checkpoint{}, nil, fmt.Errorf("log %s tree head at %d: %w", l.origin, n, err)
+	}
+	p, err := tlog.ProveRecord(n, index, r)
+	if err != nil {
+		return Checkpoint{}, nil, fmt.Errorf("log %s: inclusion of leaf %d in %d: %w", l.origin, index, n, err)
+	}
+	return Checkpoint{Origin: l.origin, Size: n, Hash: h}, p, nil
+}
+
 // InclusionProof proves that leaf index is in the log at size n.
 func (l *Log) InclusionProof(ctx context.Context, index, n int64) (tlog.RecordProof, error) {
 	if err := l.checkSize(ctx, n); err != nil {

@@ -104,10 +104,15 @@ func MembersAt(r agenda.Roll, at time.Time, overrides map[int64]Override) []Memb
 		m := get(d.UserID)
 		m.Declarations = append(m.Declarations, Declaration{Kind: InterestKind(d.Kind), Withdraws: d.Withdraws, Dispensation: d.Dispensation})
 	}
+	// Each person's own stretches, so that whole-item presence reads only theirs.
+	stretches := map[int64][]agenda.Attendance{}
+	for _, a := range r.Attendance {
+		stretches[a.UserID] = append(stretches[a.UserID], a)
+	}
 	for _, user := range order {
 		m := byUser[user]
 		if m.PresentAtOpen && r.Item.StartedAt != nil {
-			m.PresentThroughout = agenda.PresentThroughout(r.Attendance, user, *r.Item.StartedAt, r.Item.EndedAt, at)
+			m.PresentThroughout = agenda.PresentThroughout(stretches[user], user, *r.Item.StartedAt, r.Item.EndedAt, at)
 		}
 		if o, ok := overrides[user]; ok {
 			m.Override = &o

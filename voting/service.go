@@ -89,6 +89,8 @@ type Service struct {
 
 	mu      sync.Mutex           // guards pending
 	pending map[int64]*throttled // progress events waiting to be published, by poll
+
+	rolls *rollCache // what ballots are checked against, by journal sequence number
 }
 
 // throttled is a poll's progress events: when the last went out, and whether one is
@@ -104,7 +106,7 @@ func NewService(store Store, roll RollReader, opts Options) *Service {
 		store: store, roll: roll, people: opts.People, motions: opts.Motions, decider: opts.MotionDecider,
 		pub: opts.Publisher, log: opts.Logger, now: opts.Now, random: opts.Random, key: opts.LogKey,
 		origin: originBase(opts.Origin), progress: opts.ProgressEvery, runEvery: opts.RunEvery,
-		pending: map[int64]*throttled{},
+		pending: map[int64]*throttled{}, rolls: newRollCache(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -36,6 +36,14 @@ const (
 // changes their vote with a new ballot; the last one counts and all are kept.
 // Casting votes are taken too (see CastCasting).
 func (s *Service) Cast(ctx context.Context, actor agenda.Actor, sb SignedBallot) (Receipt, error) {
+	r, _, err := s.cast(ctx, actor, sb, castAny)
+	return r, err
+}
+
+// Submit is Cast for callers that answer a first submission differently from a
+// repeated one: fresh is false when the very same ballot had been taken before and the
+// receipt is the one it got then.
+func (s *Service) Submit(ctx context.Context, actor agenda.Actor, sb SignedBallot) (r Receipt, fresh bool, err error) {
 	return s.cast(ctx, actor, sb, castAny)
 }
 
@@ -46,6 +54,12 @@ func (s *Service) Cast(ctx context.Context, actor agenda.Actor, sb SignedBallot)
 // (ErrNoCastingVote), from anyone else (ErrNotPresiding), where there is no equality
 // (ErrNoTie), and once the result is declared (ErrPollClosed).
 func (s *Service) CastCasting(ctx context.Context, actor agenda.Actor, sb SignedBallot) (Receipt, error) {
+	r, _, err := s.cast(ctx, actor, sb, castCasting)
+	return r, err
+}
+
+// SubmitCasting is CastCasting, reporting as Submit does whether the ballot was new.
+func (s *Service) SubmitCasting(ctx context.Context, actor agenda.Actor, sb SignedBallot) (r Receipt, fresh bool, err error) {
 	return s.cast(ctx, actor, sb, castCasting)
 }
 
@@ -58,7 +72,7 @@ func (s *Service) CastCasting(ctx context.Context, actor agenda.Actor, sb Signed
 func (s *Service) RecordInRoom(ctx context.Context, actor agenda.Actor, ballots []SignedBallot) ([]Receipt, error) {
 	receipts := make([]Receipt, 0, len(ballots))
 	for i, sb := range ballots {
-		r, err := s.cast(ctx, actor, sb, castRecorded)
+		r, _, err := s.cast(ctx, actor, sb, castRecorded)
 		if err != nil {
 			return receipts, fmt.Errorf("ballot %d of %d: %w", i+1, len(ballots), err)
 		}
@@ -67,14 +81,14 @@ func (s *Service) RecordInRoom(ctx context.Context, actor agenda.Actor, ballots 
 	return receipts, nil
 }
 
-func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot, kind castKind) (Receipt, error) {
+func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot, kind castKind) (Receipt, bool, error) {
 	now := s.clock()
 	if actor.UserID == 0 {
-		return Receipt{}, forbid(actor, "cast a ballot")
+		return Receipt{}, false, forbid(actor, "cast a ballot")
 	}
 	b, err := sb.Open()
 	if err != nil {
-		return Receipt{}, s.refused(ctx, sb, nil, nil, now, err)
+		return Receipt{}, false, s.refused(ctx, sb, nil, nil, now, err)
 	}
 	switch {
 	case b.Signer() != actor.UserID:
@@ -85,32 +99,42 @@ func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot,
 		err = fmt.Errorf("a vote recorded in the room must be signed by the clerk recording it: %w", ErrWrongKey)
 	}
 	if err != nil {
-		return Receipt{}, s.refused(ctx, sb, &b, nil, now, err)
+		return Receipt{}, false, s.refused(ctx, sb, &b, nil, now, err)
 	}
-	// The very same ballot again: its first receipt.
-	if stored, err := s.store.BallotByHash(ctx, sb.Hash()); err == nil {
-		return s.receipt(ctx, stored.Ballot.Meeting, stored.Index)
-	} else if !errors.Is(err, ErrNotFound) {
-		return Receipt{}, err
+	seq, key, err := s.refsOf(ctx, &b, sb)
+	if err != nil {
+		return Receipt{}, false, err
 	}
-	p, err := s.store.Poll(ctx, b.Poll)
+	p, err := s.pollOf(ctx, &b, seq)
 	if errors.Is(err, ErrNotFound) {
-		return Receipt{}, s.refused(ctx, sb, &b, nil, now, fmt.Errorf("ballot for poll %d, which does not exist: %w", b.Poll, ErrWrongPoll))
+		err = fmt.Errorf("ballot for poll %d, which does not exist: %w", b.Poll, ErrWrongPoll)
+		if r, ok, derr := s.sentBefore(ctx, sb); ok || derr != nil {
+			return r, false, derr
+		}
+		return Receipt{}, false, s.refused(ctx, sb, &b, nil, now, err)
 	}
 	if err != nil {
-		return Receipt{}, err
+		return Receipt{}, false, err
 	}
-	r, sub, err := s.check(ctx, actor, sb, &b, &p, now)
+	r, sub, err := s.check(ctx, actor, sb, &b, &p, seq, key, now)
 	if err != nil {
-		return Receipt{}, s.refused(ctx, sb, &b, &p, now, err)
+		// The very same ballot again, after what it was checked against has changed
+		// (the poll has closed, say): its first receipt.
+		if r, ok, derr := s.sentBefore(ctx, sb); ok || derr != nil {
+			return r, false, derr
+		}
+		return Receipt{}, false, s.refused(ctx, sb, &b, &p, now, err)
 	}
-	stored, _, err := s.store.SubmitBallot(ctx, sub)
+	stored, dup, err := s.store.SubmitBallot(ctx, sub)
 	if err != nil {
-		return Receipt{}, s.refused(ctx, sb, &b, &p, now, err)
+		return Receipt{}, false, s.refused(ctx, sb, &b, &p, now, err)
 	}
 	receipt, err := s.receipt(ctx, p.Meeting, stored.Index)
 	if err != nil {
-		return Receipt{}, err
+		return Receipt{}, false, err
+	}
+	if dup {
+		return receipt, false, nil // taken meanwhile by a concurrent submission
 	}
 	s.log.Info("ballot accepted", "ballot", sb, "meeting", p.Meeting, "poll", p.ID, "voter", b.Voter,
 		"recorder", b.Recorder, "proxy", b.Proxy, "casting", b.Casting, "index", stored.Index)
@@ -123,29 +147,84 @@ func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot,
 	} else {
 		s.progressSoon(ctx, p.ID, private(r))
 	}
-	return receipt, nil
+	return receipt, true, nil
 }
 
-// check checks a signed and parsed ballot against the key, the poll and the roll, and
-// returns the roll and the ballot's submission to the store.
-func (s *Service) check(ctx context.Context, actor agenda.Actor, sb SignedBallot, b *Ballot, p *Poll, now time.Time) (agenda.Roll, BallotSubmission, error) {
-	k, err := s.store.Key(ctx, KeyIDOf(sb.PublicKey))
+// sentBefore returns the receipt of a ballot stored before, if it was.
+func (s *Service) sentBefore(ctx context.Context, sb SignedBallot) (Receipt, bool, error) {
+	stored, err := s.store.BallotByHash(ctx, sb.Hash())
 	if errors.Is(err, ErrNotFound) {
-		return agenda.Roll{}, BallotSubmission{}, fmt.Errorf("key %s is not enrolled: %w", KeyIDOf(sb.PublicKey), ErrKeyNotApproved)
+		return Receipt{}, false, nil
 	}
 	if err != nil {
-		return agenda.Roll{}, BallotSubmission{}, err
+		return Receipt{}, false, err
 	}
-	if _, err := k.Check(sb, now); err != nil {
+	r, err := s.receipt(ctx, stored.Ballot.Meeting, stored.Index)
+	return r, err == nil, err
+}
+
+// refsOf reads, together, the sequence number of the journal of the meeting a ballot
+// names (-1 if there is no such meeting) and the key that signed it (nil if it is not
+// enrolled).
+func (s *Service) refsOf(ctx context.Context, b *Ballot, sb SignedBallot) (int64, *Key, error) {
+	id := KeyIDOf(sb.PublicKey)
+	seq, k, ok, err := s.store.JournalSeqAndKey(ctx, b.Meeting, id)
+	if errors.Is(err, ErrNotFound) {
+		seq = -1
+		k, err = s.store.Key(ctx, id)
+		ok = err == nil
+		if errors.Is(err, ErrNotFound) {
+			err = nil
+		}
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if !ok {
+		return seq, nil, nil
+	}
+	return seq, &k, nil
+}
+
+// pollOf returns the poll a ballot names, as it is at journal sequence number seq of
+// the ballot's meeting (-1: no such meeting). The poll is read again only when the
+// journal has moved on since it was last read; a casting vote always reads it.
+func (s *Service) pollOf(ctx context.Context, b *Ballot, seq int64) (Poll, error) {
+	if seq >= 0 && !b.Casting {
+		if p, ok := s.rolls.poll(b.Poll, seq); ok && p.Meeting == b.Meeting {
+			return p, nil
+		}
+	}
+	readAt := time.Now()
+	p, err := s.store.Poll(ctx, b.Poll)
+	if err != nil {
+		return Poll{}, err
+	}
+	if seq >= 0 && p.Meeting == b.Meeting {
+		s.rolls.keepPoll(p, seq, readAt)
+	}
+	return p, nil
+}
+
+// check checks a signed and opened ballot against its key (nil: not enrolled), the
+// poll and the roll (as it stands at journal sequence number seq), and returns the
+// roll and the ballot's submission to the store.
+func (s *Service) check(ctx context.Context, actor agenda.Actor, sb SignedBallot, b *Ballot, p *Poll, seq int64, k *Key, now time.Time) (agenda.Roll, BallotSubmission, error) {
+	if k == nil {
+		return agenda.Roll{}, BallotSubmission{}, fmt.Errorf("key %s is not enrolled: %w", KeyIDOf(sb.PublicKey), ErrKeyNotApproved)
+	}
+	if err := k.CheckOpened(sb, b, now); err != nil {
 		return agenda.Roll{}, BallotSubmission{}, err
 	}
 	if err := p.Admit(b, now); err != nil {
 		return agenda.Roll{}, BallotSubmission{}, err
 	}
-	r, err := s.roll.Roll(ctx, p.Meeting, p.Item)
+	// Admitted, the ballot is for p's meeting, whose journal seq is.
+	snap, err := s.rolls.roll(ctx, s.roll, p.Meeting, p.Item, seq)
 	if err != nil {
-		return agenda.Roll{}, BallotSubmission{}, fromAgenda(err)
+		return agenda.Roll{}, BallotSubmission{}, err
 	}
+	r := snap.roll
 	if b.Recorder != 0 && !(b.Proxy != 0 && b.Recorder == b.Proxy) && !actor.IsClerk(r.Meeting.CouncilID) {
 		return agenda.Roll{}, BallotSubmission{}, forbid(actor, "only a clerk records another member's vote")
 	}
@@ -156,7 +235,7 @@ func (s *Service) check(ctx context.Context, actor agenda.Actor, sb SignedBallot
 		}
 		return r, sub, nil
 	}
-	if err := mayVote(p, b, r, now); err != nil {
+	if err := mayVote(p, b, snap.votersAt(p, now)); err != nil {
 		return agenda.Roll{}, BallotSubmission{}, err
 	}
 	return r, sub, nil
@@ -165,20 +244,17 @@ func (s *Service) check(ctx context.Context, actor agenda.Actor, sb SignedBallot
 // mayVote checks that b's voter may vote in p now: eligible when it opened, and still,
 // by the roll as it is now (present, in a mode that votes, with no interest declared
 // since that bars them); a proxy vote comes from the holder of the voter's proxy.
-func mayVote(p *Poll, b *Ballot, r agenda.Roll, now time.Time) error {
-	members := MembersAt(r, now, overridesOf(p.Overrides))
-	rc := Roll(RulesOf(r.Committee.Profile), ItemOf(r.Item), members)
-	i := slices.IndexFunc(members, func(m Member) bool { return m.User == b.Voter })
-	if i < 0 {
+func mayVote(p *Poll, b *Ballot, v *voterRoll) error {
+	m, ok := v.members[b.Voter]
+	if !ok {
 		return (&Decision{Voter: b.Voter, Reason: ReasonNotMember}).Err()
 	}
-	if d := rc.Decisions[i]; !d.Eligible() {
+	if d := v.decisions[b.Voter]; !d.Eligible() {
 		return d.Err()
 	}
 	if !p.IsEligible(b.Voter) {
 		return (&Decision{Voter: b.Voter, Reason: ReasonNotAtOpening}).Err()
 	}
-	m := members[i]
 	if m.Mode == ModeProxy && b.Proxy != m.ProxyHolder || m.Mode != ModeProxy && b.Proxy != 0 {
 		return (&Decision{Voter: b.Voter, Reason: ReasonNotProxyHolder}).Err()
 	}
@@ -230,16 +306,11 @@ func (s *Service) checkCasting(ctx context.Context, actor agenda.Actor, b *Ballo
 // that it is in the log as it was just after it was appended, and that tree's
 // checkpoint. It is the same whenever it is asked for.
 func (s *Service) receipt(ctx context.Context, meetingID, index int64) (Receipt, error) {
-	l := s.meetingLog(meetingID)
-	head, err := l.TreeHead(ctx, index+1)
+	head, proof, err := s.meetingLog(meetingID).proveAppended(ctx, index)
 	if err != nil {
 		return Receipt{}, err
 	}
 	signed, err := s.key.Sign(head)
-	if err != nil {
-		return Receipt{}, err
-	}
-	proof, err := l.InclusionProof(ctx, index, index+1)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -338,12 +409,12 @@ func (s *Service) publishProgress(ctx context.Context, pollID int64, private boo
 		s.log.Warn("poll progress", "poll", pollID, "err", err)
 		return
 	}
-	ballots, err := s.store.Ballots(ctx, pollID)
+	votes, err := s.store.Votes(ctx, pollID)
 	if err != nil {
 		s.log.Warn("poll progress", "poll", pollID, "err", err)
 		return
 	}
-	ev, err := s.event(EventPollProgress, p.Meeting, s.clock(), 0, private, progressOf(p, ballots, agenda.Roll{}, false))
+	ev, err := s.event(EventPollProgress, p.Meeting, s.clock(), 0, private, progressOf(p, votes, agenda.Roll{}, false))
 	if err != nil {
 		s.log.Warn("poll progress", "poll", pollID, "err", err)
 		return

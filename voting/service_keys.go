@@ -92,6 +92,36 @@ func (s *Service) ListKeys(ctx context.Context, actor agenda.Actor, userID int64
 	return keys, nil
 }
 
+// CouncilKeys returns the keys of a council's people, newest first, for its clerks
+// (and admins): the keys waiting for their approval among them.
+func (s *Service) CouncilKeys(ctx context.Context, actor agenda.Actor, councilID int64) ([]Key, error) {
+	if !actor.Admin && !actor.IsClerk(councilID) {
+		return nil, forbid(actor, "keys of council %d: only its clerks", councilID)
+	}
+	keys, err := s.store.CouncilKeys(ctx, councilID)
+	if err != nil {
+		return nil, err
+	}
+	if keys == nil {
+		keys = []Key{}
+	}
+	return keys, nil
+}
+
+// Key returns a key: to its owner, and to whoever may manage it.
+func (s *Service) Key(ctx context.Context, actor agenda.Actor, id KeyID) (Key, error) {
+	k, err := s.store.Key(ctx, id)
+	if err != nil {
+		return Key{}, err
+	}
+	if actor.UserID == 0 || k.User != actor.UserID {
+		if err := s.mayManage(ctx, actor, k.User); err != nil {
+			return Key{}, err
+		}
+	}
+	return k, nil
+}
+
 // manageableKey returns key id if actor may approve it.
 func (s *Service) manageableKey(ctx context.Context, actor agenda.Actor, id KeyID) (Key, error) {
 	k, err := s.store.Key(ctx, id)

@@ -492,26 +492,34 @@ func (s *Service) Progress(ctx context.Context, actor agenda.Actor, pollID int64
 	if err != nil {
 		return Progress{}, fmt.Errorf("poll %d: %w", pollID, ErrNotFound)
 	}
-	ballots, err := s.store.Ballots(ctx, pollID)
+	votes, err := s.store.Votes(ctx, pollID)
 	if err != nil {
 		return Progress{}, err
 	}
 	staff := actor.CanRun(r.Meeting.CouncilID, r.Meeting.CommitteeID)
-	return progressOf(p, ballots, r, staff), nil
+	return progressOf(p, votes, r, staff), nil
 }
 
-// progressOf computes a poll's progress; staff adds the names of those waiting.
-func progressOf(p Poll, ballots []StoredBallot, r agenda.Roll, staff bool) Progress {
+// progressOf computes a poll's progress from its votes in log order; staff adds the
+// names of those waiting.
+func progressOf(p Poll, all []Vote, r agenda.Roll, staff bool) Progress {
 	pr := Progress{Poll: p.ID, Meeting: p.Meeting, Item: p.Item, Status: viewOf(p, false).Status, Eligible: len(p.Eligible)}
 	var votes []Vote
 	voted := map[int64]bool{}
-	for _, b := range ballots {
-		if b.Ballot.Casting {
+	for _, v := range all {
+		if v.Casting {
 			continue
 		}
-		votes = append(votes, VoteOf(&b.Ballot))
-		voted[b.Ballot.Voter] = true
+		votes = append(votes, v)
+		voted[v.Voter] = true
 		pr.Ballots++
+	}
+	var roles map[int64]agenda.CommitteeRole
+	if staff {
+		roles = make(map[int64]agenda.CommitteeRole, len(r.Members))
+		for _, m := range r.Members {
+			roles[m.UserID] = m.Role
+		}
 	}
 	for _, id := range p.Eligible {
 		if voted[id] {
@@ -520,7 +528,7 @@ func progressOf(p Poll, ballots []StoredBallot, r agenda.Roll, staff bool) Progr
 		}
 		pr.NotVoted++
 		if staff {
-			pr.Waiting = append(pr.Waiting, RecordMember{User: id, Name: r.People[id], Role: string(r.Role(id))})
+			pr.Waiting = append(pr.Waiting, RecordMember{User: id, Name: r.People[id], Role: string(roles[id])})
 		}
 	}
 	if p.LiveTally || p.Closing != nil {

@@ -195,9 +195,13 @@ func members(rec *Record, r agenda.Roll) []RecordMember {
 		}
 	}
 	delete(users, 0)
+	roles := make(map[int64]agenda.CommitteeRole, len(r.Members))
+	for _, ms := range r.Members {
+		roles[ms.UserID] = ms.Role
+	}
 	out := []RecordMember{}
 	for id := range users {
-		out = append(out, RecordMember{User: id, Name: r.People[id], Role: string(r.Role(id))})
+		out = append(out, RecordMember{User: id, Name: r.People[id], Role: string(roles[id])})
 	}
 	slices.SortFunc(out, func(a, b RecordMember) int { return cmp.Compare(a.User, b.User) })
 	return out

@@ -1230,3 +1230,36 @@ func TestServiceAgendaGuards(t *testing.T) {
 		}
 	})
 }
+
+// TestServiceBallotsSeeTheRollChange checks that ballots, which are checked against a
+// roll read once for many of them, see each change to it at once: a member who votes
+// and then leaves, or declares an interest that bars them, is refused the next time,
+// and one who arrived after the poll opened is still refused after others have voted.
+func TestServiceBallotsSeeTheRollChange(t *testing.T) {
+	t.Parallel()
+	eachWorld(t, func(t *testing.T, w *world) {
+		f := w.meeting("england")
+		f.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m2)
+		f.take(standardItem)
+		p := f.open(f.input(standardItem))
+		for _, a := range []agenda.Actor{w.chair, w.vice, w.m1, w.m2} {
+			w.vote(p, a, "for") // the roll is read, and kept
+		}
+		w.clock.Advance(time.Second)
+		f.arrive(agenda.InRoom, w.m3)
+		f.leave(w.m1)
+		f.declare(w.m2, standardItem, agenda.Pecuniary, false, "")
+		w.vote(p, w.vice, "against")
+		for _, tc := range []struct {
+			who  agenda.Actor
+			want voting.Reason
+		}{{w.m1, voting.ReasonAbsent}, {w.m2, voting.ReasonInterest}, {w.m3, voting.ReasonNotAtOpening}} {
+			_, err := w.svc.Cast(w.ctx, tc.who, w.ballot(p, tc.who, "against"))
+			var ie *voting.IneligibleError
+			if !errors.As(err, &ie) || ie.Reason != tc.want {
+				t.Errorf("user %d after the roll changed: got %v, want %s", tc.who.UserID, err, tc.want)
+			}
+		}
+		w.vote(p, w.chair, "against")
+	})
+}

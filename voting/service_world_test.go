@@ -54,6 +54,9 @@ type publisher struct {
 }
 
 func (p *publisher) PublishVote(ctx context.Context, e voting.VoteEvent) {
+	// The check reads what has committed, whatever has become of the request that
+	// made the change (Run's context may be cancelled as a poll it closed is published).
+	ctx = context.WithoutCancel(ctx)
 	var problem string
 	if e.Seq > 0 {
 		evs, err := p.agenda.JournalAfter(ctx, e.Meeting, e.Seq-1)

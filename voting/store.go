@@ -16,6 +16,9 @@ type Store interface {
 	Key(ctx context.Context, id KeyID) (Key, error)
 	// UserKeys returns a user's keys, newest first.
 	UserKeys(ctx context.Context, user int64) ([]Key, error)
+	// CouncilKeys returns the keys of everyone who holds a role in a council, newest
+	// first.
+	CouncilKeys(ctx context.Context, council int64) ([]Key, error)
 	// ApproveKey records a clerk's approval; ErrKeyRevoked if the key was revoked.
 	ApproveKey(ctx context.Context, id KeyID, by int64, at time.Time) (Key, error)
 	// RevokeKey revokes a key; revoking a revoked key keeps the first revocation.
@@ -59,6 +62,9 @@ type Store interface {
 	BallotByHash(ctx context.Context, hash [32]byte) (StoredBallot, error)
 	// Ballots returns a poll's ballots in log order.
 	Ballots(ctx context.Context, poll int64) ([]StoredBallot, error)
+	// Votes returns what the tally reads of a poll's ballots, in log order: Ballots
+	// without the signed bytes, for following a poll as it goes.
+	Votes(ctx context.Context, poll int64) ([]Vote, error)
 	// RecordRefusal keeps a refused ballot attempt for the clerk and the audit trail.
 	RecordRefusal(ctx context.Context, r Refusal) error
 
@@ -69,6 +75,13 @@ type Store interface {
 	// LatestCheckpoint returns the signed checkpoint of the largest size kept,
 	// ErrNotFound if none.
 	LatestCheckpoint(ctx context.Context, meeting int64) ([]byte, error)
+
+	// JournalSeqAndKey returns, in one read as each ballot needs both, the sequence
+	// number of the meeting's journal (the number of its last event, which every
+	// change to the meeting's roll or polls moves on) and a key, as Key does: ok is
+	// false when no such key is enrolled. ErrNotFound if there is no such meeting
+	// (and then the key is not read).
+	JournalSeqAndKey(ctx context.Context, meeting int64, key KeyID) (seq int64, k Key, ok bool, err error)
 }
 
 // Decide decides a poll as it closes, from the poll and every ballot it holds in log

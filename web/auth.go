@@ -57,6 +57,12 @@ func (s *Server) authenticate(c *call) error {
 			userID, c.cookie, c.csrf = sess.UserID, ck.Value, sess.CSRFToken
 		}
 	}
+	if userID != 0 && c.route.identity {
+		// Who is asking is all the route needs to know at first; it reads their
+		// roles itself if it comes to need them (loadRoles).
+		c.actor = agenda.Actor{UserID: userID}
+		userID = 0
+	}
 	if userID != 0 {
 		a, err := s.svc.Actor(r.Context(), userID)
 		switch {
@@ -76,6 +82,22 @@ func (s *Server) authenticate(c *call) error {
 			return &httpError{kind: probCSRF, detail: "Send the session's CSRF token in the " + CSRFHeader + " header."}
 		}
 	}
+	return nil
+}
+
+// loadRoles reads the roles of a caller that a route authenticated by identity alone.
+func (c *call) loadRoles() error {
+	if !c.route.identity || c.actor.Anonymous() || c.rolesLoaded {
+		return nil
+	}
+	a, err := c.s.svc.Actor(c.r.Context(), c.actor.UserID)
+	if errors.Is(err, agenda.ErrUnauthenticated) {
+		return &httpError{kind: probUnauthenticated, detail: "The account no longer exists."}
+	}
+	if err != nil {
+		return err
+	}
+	c.actor, c.rolesLoaded = a, true
 	return nil
 }
 

@@ -2,6 +2,9 @@ package web_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -9,6 +12,7 @@ import (
 
 	"github.com/chamber/chamber/agenda"
 	"github.com/chamber/chamber/migrations"
+	"github.com/chamber/chamber/voting"
 	"github.com/chamber/chamber/web"
 )
 
@@ -29,6 +33,18 @@ type world struct {
 	closed, closedSpeaker                           int64 // a closed meeting and a speaker registered on it
 	inviteToken                                     string
 	clerkTokenID                                    int64
+
+	// Signed votes: a finance committee of three voting members (the chair, the member
+	// and a third councillor, the voter), each with an approved device key, as has the
+	// clerk; the member also has a key awaiting approval. Three of its meetings are in
+	// progress with everyone in the room: one with a poll open, one whose poll closed
+	// on an equality and awaits the chair's casting vote, one with no poll.
+	voter                                    *client
+	voterID, finance                         int64
+	votingMeeting, tiedMeeting, quietMeeting int64
+	openPoll, tiedPoll                       voting.PollView
+	keys                                     map[int64]ed25519.PrivateKey // by user
+	pendingKey                               voting.KeyID
 }
 
 type idOnly struct {
@@ -132,7 +148,114 @@ func newWorld(t *testing.T, e *env) *world {
 	var tok web.TokenResponse
 	w.clerk.do("POST", "/api/v1/me/tokens", map[string]any{"name": "spare"}).want(http.StatusCreated).into(&tok)
 	w.clerkTokenID = tok.APIToken.ID
+
+	w.setUpVotes()
 	return w
+}
+
+// setUpVotes builds the world's signed votes through the API.
+func (w *world) setUpVotes() {
+	w.t.Helper()
+	w.voterID, _ = w.addPerson(w.council, "Cllr Voter", "voter@north.example", "councillor")
+	w.voter = w.tokenFor(w.voterID)
+	w.finance = w.clerk.create(path("/api/v1/councils/%d/committees", w.council), map[string]string{"name": "Finance Committee", "profile": "wales"})
+	for id, role := range map[int64]string{w.chairID: "chair", w.memberID: "member", w.voterID: "member"} {
+		w.clerk.do("PUT", path("/api/v1/committees/%d/members/%d", w.finance, id), map[string]string{"role": role}).want(http.StatusOK)
+	}
+	// Roles changed since the tokens were made: the clients are fine, as roles are read
+	// on every request.
+	w.keys = map[int64]ed25519.PrivateKey{}
+	for _, p := range []struct {
+		id      int64
+		c       *client
+		byClerk bool
+	}{{w.chairID, w.chair, true}, {w.memberID, w.member, true}, {w.voterID, w.voter, true}, {w.clerkID, w.clerk, false}} {
+		priv, k := w.enrol(p.c, "laptop")
+		approver := w.clerk
+		if !p.byClerk {
+			approver = w.admin // a clerk's own key is approved by someone else
+		}
+		approver.do("POST", "/api/v1/keys/"+string(k.ID)+"/approve", nil).want(http.StatusOK)
+		w.keys[p.id] = priv
+	}
+	_, pending := w.enrol(w.member, "phone")
+	w.pendingKey = pending.ID
+
+	w.votingMeeting = w.financeMeeting("Finance Committee")
+	w.tiedMeeting = w.financeMeeting("Finance Committee (budget)")
+	w.quietMeeting = w.financeMeeting("Finance Committee (audit)")
+	w.chair.do("POST", path("/api/v1/meetings/%d/polls", w.votingMeeting), map[string]any{"question": "That the accounts be approved."}).
+		want(http.StatusCreated).into(&w.openPoll)
+	w.chair.do("POST", path("/api/v1/meetings/%d/polls", w.tiedMeeting), map[string]any{"recorded": true}).
+		want(http.StatusCreated).into(&w.tiedPoll)
+	w.chair.do("POST", w.ballotsPath(w.tiedPoll), w.ballot(w.tiedPoll, w.chairID, "for", nil)).want(http.StatusCreated)
+	w.member.do("POST", w.ballotsPath(w.tiedPoll), w.ballot(w.tiedPoll, w.memberID, "against", nil)).want(http.StatusCreated)
+	w.chair.do("POST", path("/api/v1/meetings/%d/polls/%d/close", w.tiedMeeting, w.tiedPoll.ID), nil).want(http.StatusOK).into(&w.tiedPoll)
+	if w.tiedPoll.Status != voting.PollAwaitingCastingVote {
+		w.t.Fatalf("the tied poll is %s, want %s", w.tiedPoll.Status, voting.PollAwaitingCastingVote)
+	}
+}
+
+// enrol makes a device key and enrols it for the client's user.
+func (w *world) enrol(c *client, label string) (ed25519.PrivateKey, voting.Key) {
+	w.t.Helper()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var k voting.Key
+	c.do("POST", "/api/v1/me/keys", map[string]string{"public_key": voting.EncodePublicKey(pub), "label": label}).
+		want(http.StatusCreated).into(&k)
+	return priv, k
+}
+
+// financeMeeting schedules a published meeting of the finance committee with one
+// item, starts it at that item and records the three members in the room.
+func (w *world) financeMeeting(title string) int64 {
+	w.t.Helper()
+	id := w.clerk.create("/api/v1/meetings", map[string]any{"committee_id": w.finance, "title": title,
+		"starts_at": "2026-06-01T09:30:00Z", "published": true})
+	w.clerk.create(path("/api/v1/meetings/%d/items", id), map[string]any{"number": "1", "title": "Statement of accounts"})
+	w.chair.do("POST", path("/api/v1/meetings/%d/start", id), nil).want(http.StatusOK)
+	w.chair.do("POST", path("/api/v1/meetings/%d/next", id), nil).want(http.StatusOK)
+	for _, u := range []int64{w.chairID, w.memberID, w.voterID} {
+		w.clerk.do("POST", path("/api/v1/meetings/%d/attendance", id), map[string]any{"user_id": u, "mode": "in_room"}).want(http.StatusCreated)
+	}
+	return id
+}
+
+func (w *world) ballotsPath(p voting.PollView) string {
+	return path("/api/v1/meetings/%d/polls/%d/ballots", p.Meeting, p.ID)
+}
+
+// ballot is a ballot in poll p for voter, signed with the key of its signer (the
+// voter, or the recorder when edit sets one). edit may change the ballot first.
+func (w *world) ballot(p voting.PollView, voter int64, choice string, edit func(*voting.Ballot)) voting.SignedBallot {
+	w.t.Helper()
+	b := voting.Ballot{Meeting: p.Meeting, Item: p.Item, Poll: p.ID, Voter: voter, Choice: choice,
+		CastAt: w.clock.Now(), Challenge: p.Challenge}
+	rand.Read(b.Nonce[:])
+	if edit != nil {
+		edit(&b)
+	}
+	priv := w.keys[b.Signer()]
+	if priv == nil {
+		_, priv, _ = ed25519.GenerateKey(rand.Reader)
+	}
+	sb, err := voting.SignBallot(b, priv)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return sb
+}
+
+// jsonBody encodes v for a write case.
+func jsonBody(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 // clone copies a world on SQLite into a fresh database and server, with the same ids
@@ -153,7 +276,7 @@ func (w *world) clone(t *testing.T) *world {
 	t.Cleanup(func() { db.Close() })
 	c := *w
 	c.env = newEnv(t, db)
-	for _, cl := range []**client{&c.admin, &c.clerk, &c.chair, &c.member, &c.sub, &c.outsider} {
+	for _, cl := range []**client{&c.admin, &c.clerk, &c.chair, &c.member, &c.sub, &c.outsider, &c.voter} {
 		moved := **cl
 		moved.e = c.env
 		*cl = &moved

@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +23,8 @@ import (
 	"github.com/chamber/chamber/agenda/sqlstore"
 	"github.com/chamber/chamber/migrations"
 	"github.com/chamber/chamber/signaling"
+	"github.com/chamber/chamber/voting"
+	votingsql "github.com/chamber/chamber/voting/sqlstore"
 	"github.com/chamber/chamber/web"
 )
 
@@ -73,6 +76,7 @@ type env struct {
 	t     *testing.T
 	db    *migrations.DB
 	svc   *agenda.Service
+	votes *voting.Service
 	srv   *web.Server
 	ts    *httptest.Server
 	clock *clock
@@ -86,20 +90,33 @@ const roomKey = "a test key for live-room tokens!"
 
 const publicURL = "http://chamber.test"
 
+// logKey signs the vote logs' checkpoints in tests.
+var logKey = func() *voting.LogKey {
+	k, err := voting.NewLogKey(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, ed25519.SeedSize)))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
 func newEnv(t *testing.T, db *migrations.DB, ready ...web.Check) *env {
 	t.Helper()
 	clk := &clock{t: time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)}
 	logs := &logBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	polls := votingsql.New(db)
 	svc := agenda.NewService(sqlstore.New(db), agenda.Options{
 		Logger:   log,
 		Now:      clk.Now,
 		Password: agenda.PasswordParams{Memory: 64, Time: 1, Threads: 1},
+		Polls:    polls,
 	})
+	votes := voting.NewService(polls, svc, voting.Options{Logger: log, Now: clk.Now, LogKey: logKey, Origin: publicURL, MotionDecider: svc})
 	reg := prometheus.NewRegistry()
 	tokens := signaling.NewTokens([]byte(roomKey), clk.Now)
 	srv, err := web.New(web.Config{
 		Agenda:     svc,
+		Voting:     votes,
 		Ready:      ready,
 		PublicURL:  publicURL,
 		Registry:   reg,
@@ -112,7 +129,7 @@ func newEnv(t *testing.T, db *migrations.DB, ready ...web.Check) *env {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &env{t: t, db: db, svc: svc, srv: srv, ts: ts, clock: clk, reg: reg, logs: logs, tokens: tokens}
+	return &env{t: t, db: db, svc: svc, votes: votes, srv: srv, ts: ts, clock: clk, reg: reg, logs: logs, tokens: tokens}
 }
 
 // checkLogs fails if the log holds a token, a session cookie or one of the secrets, or

@@ -2,8 +2,10 @@ package web
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -38,6 +40,7 @@ func pathParams(pattern string) []string {
 // stringParams are the path parameters that are not integer ids.
 var stringParams = map[string]string{
 	"token": "An invitation or sign-in token.",
+	"key":   "A device key's id: 32 lowercase hex digits.",
 	"name":  "A problem type's name.",
 	"file":  "A file name.",
 }
@@ -49,6 +52,7 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 	ref := &jsonschema.Reflector{
 		Anonymous: true,
 		Namer:     schemaName,
+		Mapper:    base64Arrays,
 	}
 	schemaFor := func(t reflect.Type) *jsonschema.Schema {
 		sc := ref.ReflectFromType(t)
@@ -118,7 +122,9 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 		},
 		"tags": []map[string]string{
 			{"name": "accounts"}, {"name": "councils"}, {"name": "committees"}, {"name": "meetings"},
-			{"name": "meeting console"}, {"name": "agenda"}, {"name": "records"}, {"name": "operations"},
+			{"name": "meeting console"}, {"name": "agenda"}, {"name": "records"},
+			{"name": "votes", "description": "Signed votes: device keys, polls, ballots and receipts, the verifiable log and record."},
+			{"name": "operations"},
 			{"name": "pages", "description": "Server-rendered HTML pages."},
 		},
 	}
@@ -133,6 +139,19 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 	// components.schemas.
 	b = bytes.ReplaceAll(b, []byte(`"#/$defs/`), []byte(`"#/components/schemas/`))
 	return b, nil
+}
+
+// base64Arrays describes fixed-size byte arrays that encode themselves as text (hashes,
+// a poll's challenge): standard base64 strings.
+func base64Arrays(t reflect.Type) *jsonschema.Schema {
+	if t.Kind() != reflect.Array || t.Elem().Kind() != reflect.Uint8 {
+		return nil
+	}
+	if !t.Implements(reflect.TypeFor[encoding.TextMarshaler]()) && !t.Implements(reflect.TypeFor[json.Marshaler]()) {
+		return nil
+	}
+	return &jsonschema.Schema{Type: "string", ContentEncoding: "base64",
+		Description: fmt.Sprintf("%d bytes in standard base64", t.Len())}
 }
 
 func problemResponseName(status int) string { return "Problem" + strconv.Itoa(status) }
@@ -217,6 +236,11 @@ func (s *Server) operation(rt Route, schemaFor func(reflect.Type) *jsonschema.Sc
 		ok["headers"] = map[string]any{"Set-Cookie": map[string]any{"description": "The session cookie (cookie mode).", "schema": map[string]any{"type": "string"}}}
 	}
 	responses[strconv.Itoa(rt.Status)] = ok
+	if rt.AltStatus != 0 {
+		alt := maps.Clone(ok)
+		alt["description"] = http.StatusText(rt.AltStatus) + " (a repeated submission, answered as the first)"
+		responses[strconv.Itoa(rt.AltStatus)] = alt
+	}
 	if rt.Pattern == "/api/v1/invitations/{token}/accept" {
 		responses["303"] = map[string]any{"description": "Form posts: signed in; go home.",
 			"headers": map[string]any{"Location": map[string]any{"schema": map[string]any{"type": "string"}}}}

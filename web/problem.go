@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/chamber/chamber/agenda"
+	"github.com/chamber/chamber/voting"
 )
 
 // ProblemType is one kind of error the API answers with. Its type URI is the server's
@@ -55,6 +56,44 @@ var (
 		"Something went wrong on the server. It has been logged with the request id; quote it when you report the problem."}
 )
 
+// The problem types of signed votes (voting/BALLOT.md says what the server checks).
+var (
+	probBallotMalformed = &ProblemType{"malformed-ballot", "The ballot is malformed", http.StatusBadRequest,
+		"The ballot's bytes are not a version 1 ballot as voting/BALLOT.md lays them out (a wrong tag or length, a zero id, unknown flags, trailing bytes), or its signature or public key has the wrong length. Encode it again; sending the same bytes again will not help."}
+	probNotEligible = &ProblemType{"not-eligible", "Not eligible to vote", http.StatusForbidden,
+		"The voter may not vote in this poll under the committee's rules: not a voting member or substitute in place, not present (or not in a mode that votes) when the poll opened or now, barred by a declared interest, or not present for the whole of an item that requires it. The reason member says which (such as absent, interest or not_present_throughout); the refusal is kept for the clerk."}
+	probWrongKey = &ProblemType{"wrong-key", "The key does not belong to the signer", http.StatusForbidden,
+		"The key that signed the ballot belongs to someone other than its signer (the voter, or the clerk who recorded the vote). Sign with your own approved device key."}
+	probKeyNotApproved = &ProblemType{"key-not-approved", "The key is not approved", http.StatusForbidden,
+		"The device key is not enrolled, or a clerk has not approved it yet. Enrol it (POST /api/v1/me/keys) and ask the clerk to approve it; ballots it signs count only after that."}
+	probKeyRevoked = &ProblemType{"key-revoked", "The key is revoked", http.StatusForbidden,
+		"The device key was revoked (a lost device, say) and signs nothing from then on. Enrol a new key and have it approved."}
+	probNotPresiding = &ProblemType{"not-presiding", "Not the person presiding", http.StatusForbidden,
+		"Only the member presiding over the poll gives its casting vote."}
+	probPollClosed = &ProblemType{"poll-closed", "The poll is not open", http.StatusConflict,
+		"The poll has closed, its closing time has passed, or (for a casting vote) its result has been declared. Ballots arriving after the close are refused and kept for the clerk."}
+	probPollOpen = &ProblemType{"poll-open", "The poll is still open", http.StatusConflict,
+		"What was asked needs a closed poll, such as a casting vote, which is given only once the poll has closed on an equality."}
+	probReplay = &ProblemType{"replay", "The nonce has been used before", http.StatusConflict,
+		"The voter has already used this ballot's nonce in the poll for a different ballot. A new ballot (a changed vote) needs fresh random bytes; the very same ballot sent again is not refused but answered with its first receipt."}
+	probInquorate = &ProblemType{"inquorate", "The quorum is not present", http.StatusConflict,
+		"The poll cannot open because fewer members are present (in a mode that counts) than the quorum the committee's rules require."}
+	probNoTie = &ProblemType{"no-tie", "There is no equality to resolve", http.StatusConflict,
+		"A casting vote resolves an equality of votes: the poll did not close on one, or the option chosen is not one of those in the equality."}
+	probBadSignature = &ProblemType{"bad-signature", "The signature does not verify", http.StatusUnprocessableEntity,
+		"The Ed25519 signature does not verify over the ballot's bytes with the public key sent. Sign the exact bytes with the key whose public half you send."}
+	probWrongPoll = &ProblemType{"wrong-poll", "The ballot is for another poll", http.StatusUnprocessableEntity,
+		"The ballot names another meeting, item or poll than the one it was sent to, or carries another poll's challenge. Take the challenge from the poll (GET …/polls/{poll}) when you make the ballot."}
+	probInvalidChoice = &ProblemType{"invalid-choice", "The choice is not an option of the poll", http.StatusUnprocessableEntity,
+		"The ballot chooses an option key the poll does not offer. The poll lists its options."}
+	probInvalidPoll = &ProblemType{"invalid-poll", "The poll cannot be decided as defined", http.StatusUnprocessableEntity,
+		"The poll's definition is not valid: an unknown method, missing, invalid or repeated options, a closing time that has passed, a motion of another item, an override without a reason, or nobody to preside where the rules give a casting vote. The detail says which."}
+	probNoCastingVote = &ProblemType{"no-casting-vote", "The rules give no casting vote", http.StatusUnprocessableEntity,
+		"The committee's rules do not give the person presiding a casting vote, so none is taken."}
+	probBadProof = &ProblemType{"bad-proof", "The proof does not verify", http.StatusUnprocessableEntity,
+		"An inclusion or consistency proof, or a checkpoint, does not verify against the log."}
+)
+
 // ProblemTypes lists every problem type, for the documentation pages and the OpenAPI
 // description.
 func ProblemTypes() []ProblemType {
@@ -69,6 +108,9 @@ var problemTypes = []*ProblemType{
 	probMalformed, probUnauthenticated, probBadCredentials, probForbidden, probCSRF, probCrossOrigin,
 	probNotFound, probMethod, probConflict, probTooLarge, probMediaType, probValidation,
 	probRateLimited, probNotReady, probInternal,
+	probBallotMalformed, probNotEligible, probWrongKey, probKeyNotApproved, probKeyRevoked, probNotPresiding,
+	probPollClosed, probPollOpen, probReplay, probInquorate, probNoTie,
+	probBadSignature, probWrongPoll, probInvalidChoice, probInvalidPoll, probNoCastingVote, probBadProof,
 }
 
 func problemType(name string) (*ProblemType, bool) {
@@ -92,6 +134,28 @@ var errorTable = []struct {
 	{agenda.ErrUnauthenticated, probUnauthenticated},
 	{agenda.ErrBadCredentials, probBadCredentials},
 	{agenda.ErrForbidden, probForbidden},
+
+	{voting.ErrNotEligible, probNotEligible},
+	{voting.ErrWrongKey, probWrongKey},
+	{voting.ErrKeyNotApproved, probKeyNotApproved},
+	{voting.ErrKeyRevoked, probKeyRevoked},
+	{voting.ErrNotPresiding, probNotPresiding},
+	{voting.ErrPollClosed, probPollClosed},
+	{voting.ErrPollOpen, probPollOpen},
+	{voting.ErrReplay, probReplay},
+	{voting.ErrInquorate, probInquorate},
+	{voting.ErrNoTie, probNoTie},
+	{voting.ErrBadSignature, probBadSignature},
+	{voting.ErrWrongPoll, probWrongPoll},
+	{voting.ErrInvalidChoice, probInvalidChoice},
+	{voting.ErrInvalidPoll, probInvalidPoll},
+	{voting.ErrNoCastingVote, probNoCastingVote},
+	{voting.ErrBadProof, probBadProof},
+	{voting.ErrMalformed, probBallotMalformed},
+	{voting.ErrNotFound, probNotFound},
+	{voting.ErrConflict, probConflict},
+	{voting.ErrUnauthenticated, probUnauthenticated},
+	{voting.ErrForbidden, probForbidden},
 }
 
 // Problem is an RFC 9457 problem details object.
@@ -105,6 +169,9 @@ type Problem struct {
 	Errors []agenda.FieldError `json:"errors,omitempty"`
 	// Checks names the readiness checks and their state (not-ready).
 	Checks map[string]string `json:"checks,omitempty"`
+	// Reason is, for a voter who may not vote (not-eligible), why: a stable code such
+	// as absent, interest or not_present_throughout.
+	Reason string `json:"reason,omitempty"`
 	// RequestID is the id the server logged the request under.
 	RequestID string `json:"request_id,omitempty"`
 }
@@ -112,6 +179,7 @@ type Problem struct {
 // httpError is an error the web layer raises itself, with its problem type.
 type httpError struct {
 	kind   *ProblemType
+	reason string
 	detail string
 	fields []agenda.FieldError
 	checks map[string]string
@@ -147,6 +215,10 @@ func classify(err error) *httpError {
 			return out
 		}
 		out.detail = detailOf(err, row.err)
+		var ie *voting.IneligibleError
+		if errors.As(err, &ie) {
+			out.reason = string(ie.Reason)
+		}
 		return out
 	}
 	return &httpError{kind: probInternal}
@@ -181,6 +253,7 @@ func (s *Server) problem(w http.ResponseWriter, r *http.Request, err error) {
 		Detail:    he.detail,
 		Instance:  r.URL.Path,
 		Errors:    he.fields,
+		Reason:    he.reason,
 		Checks:    he.checks,
 		RequestID: info(r).id,
 	}

@@ -76,6 +76,10 @@ type Route struct {
 	Access  Access
 	// Status is the status code of success.
 	Status int
+	// AltStatus is another status of success, such as 200 for a submission repeated
+	// and answered as the first time; 0 for none. The answer's value says which
+	// (statusCoder).
+	AltStatus int
 	// Request is the JSON body's type, nil when the route takes no body.
 	Request reflect.Type
 	// RequestTypes are the media types the body may have.
@@ -89,6 +93,7 @@ type Route struct {
 	maxBody    int64
 	secretPath bool // the path holds a token: never logged
 	quiet      bool // probes: logged at debug level
+	identity   bool // authenticates the caller's identity, not their roles (call.loadRoles)
 	api        func(*call) (any, error)
 	raw        func(*call) error
 }
@@ -162,9 +167,19 @@ func (rt Route) doc(id, tag, summary string) Route {
 
 func (rt Route) status(code int) Route { rt.Status = code; return rt }
 
+func (rt Route) alsoStatus(code int) Route { rt.AltStatus = code; return rt }
+
+// statusCoder is an answer that says which of its route's statuses it is sent with.
+type statusCoder interface{ statusCode() int }
+
 func (rt Route) query(ps ...Param) Route { rt.Query = append(rt.Query, ps...); return rt }
 
 func (rt Route) quietLog() Route { rt.quiet = true; return rt }
+
+// identityOnly marks a route that needs to know who is asking but, as a rule, not
+// their roles: casting one's own ballot, where the committee's roll decides who may
+// vote. Its handler reads the roles when it needs them (call.loadRoles).
+func (rt Route) identityOnly() Route { rt.identity = true; return rt }
 
 // call is one request to one route, with who is asking.
 type call struct {
@@ -178,6 +193,9 @@ type call struct {
 	cookie, csrf string
 	// tokenID is the API token the request was authenticated by, if any.
 	tokenID int64
+	// rolesLoaded says the actor's roles are loaded, on a route that authenticates
+	// by identity alone.
+	rolesLoaded bool
 }
 
 // serveRoute authenticates the request as the route needs, then runs it.
@@ -208,7 +226,11 @@ func (s *Server) serveRoute(rt *Route) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		c.json(rt.Status, v)
+		status := rt.Status
+		if sc, ok := v.(statusCoder); ok {
+			status = sc.statusCode()
+		}
+		c.json(status, v)
 	})
 }
 

@@ -136,6 +136,9 @@ func (s *Server) table() []Route {
 		rawOp(get, "/problems/{name}", Open, mediaHTML, s.problemPage).doc("problemPage", "pages", "What a problem type means"),
 		rawOp(get, "/static/{file}", Open, "text/css", s.staticFile).doc("staticFile", "pages", "Style sheets").quietLog(),
 	}
+	if s.votes != nil {
+		routes = append(routes, s.voteRoutes()...)
+	}
 	if s.tokens != nil {
 		routes = append(routes,
 			op(post, meeting+"/join", Public, s.joinRoom).doc("joinRoom", "live",

@@ -1,8 +1,8 @@
-// Package web is Chamber's HTTP server: the REST API over the agenda (under /api/v1, JSON,
-// with RFC 9457 problem details for errors and an OpenAPI 3.1 description generated from
-// the route table), authentication by session cookie or bearer token, health, readiness
-// and Prometheus metrics, and the few server-rendered pages that sign-in and invitation
-// links land on.
+// Package web is Chamber's HTTP server: the REST API over the agenda and signed votes
+// (under /api/v1, JSON, with RFC 9457 problem details for errors and an OpenAPI 3.1
+// description generated from the route table), authentication by session cookie or
+// bearer token, health, readiness and Prometheus metrics, and the few server-rendered
+// pages that sign-in and invitation links land on.
 //
 // Every route is declared once, in the table that Routes returns; the mux, the metrics
 // labels and the OpenAPI document are all built from it.
@@ -27,11 +27,15 @@ import (
 
 	"github.com/chamber/chamber/agenda"
 	"github.com/chamber/chamber/signaling"
+	"github.com/chamber/chamber/voting"
 )
 
 // Config is what the server needs from the process that runs it.
 type Config struct {
 	Agenda *agenda.Service
+	// Voting, when not nil, serves signed votes: keys, polls, ballots, the log and the
+	// record.
+	Voting *voting.Service
 	// Ready are the readiness checks /readyz runs (database, Redis).
 	Ready []Check
 	// RTC, when not nil, is mounted at GET /api/v1/rtc (the signalling WebSocket).
@@ -61,6 +65,7 @@ const readyTimeout = 2 * time.Second
 // Server serves Chamber over HTTP. Build it with New.
 type Server struct {
 	svc     *agenda.Service
+	votes   *voting.Service
 	ready   []Check
 	rtc     http.Handler
 	public  string // PublicURL without a trailing slash
@@ -103,6 +108,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{
 		svc:    cfg.Agenda,
+		votes:  cfg.Voting,
 		ready:  cfg.Ready,
 		rtc:    cfg.RTC,
 		tokens: cfg.RoomTokens,

@@ -2,6 +2,8 @@ package web_test
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"crypto/rand"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/chamber/chamber/migrations"
 	"github.com/chamber/chamber/migrations/dbtest"
+	"github.com/chamber/chamber/voting"
 	"github.com/chamber/chamber/web"
 )
 
@@ -27,15 +30,21 @@ type writeCase struct {
 	forbidden int
 	// invalid is a body that fails validation (422).
 	invalid string
+	// invalidProblem is the problem type invalid gets, when not validation.
+	invalidProblem string
 	// invalidPath, when set, is the path to send invalid to.
 	invalidPath string
 	// conflict, when set, is a request refused because of the state of things (409).
 	conflict *request
+	// conflictProblem is the problem type conflict gets, when not conflict.
+	conflictProblem string
 	// missing are paths naming something that does not exist, sent with the valid body
 	// by the admin (404).
 	missing []string
 	// clerk sends the valid request in the control test, instead of the admin.
 	clerk bool
+	// by, when set, sends the valid request in the control test: a ballot's signer.
+	by *client
 	// issues marks a route whose success hands out a credential and stores nothing.
 	issues bool
 }
@@ -132,7 +141,57 @@ func (w *world) writeCases() map[string]writeCase {
 			missing:  []string{p("/api/v1/meetings/%d/speakers/999999/pass", m)},
 			conflict: &request{method: "POST", path: p("/api/v1/meetings/%d/speakers/%d/pass", w.closed, w.closedSpeaker)}},
 		"speakerJoin": {path: "/api/v1/rtc/speaker-join", body: p(`{"pass":%q}`, w.speakerPass()), issues: true},
+
+		// Signed votes.
+		"enrolKey": {path: "/api/v1/me/keys", body: jsonBody(map[string]string{"public_key": newPublicKey(), "label": "tablet"}),
+			invalid: `{"public_key":"not a key","label":"tablet"}`,
+			conflict: &request{method: "POST", path: "/api/v1/me/keys",
+				body: []byte(jsonBody(map[string]string{"public_key": voting.EncodePublicKey(w.keys[w.memberID].Public().(ed25519.PublicKey))}))}},
+		"approveKey": {path: p("/api/v1/keys/%s/approve", w.pendingKey), forbidden: http.StatusForbidden,
+			missing: []string{"/api/v1/keys/00000000000000000000000000000000/approve", "/api/v1/keys/not-a-key/approve"}},
+		"revokeKey": {path: p("/api/v1/keys/%s/revoke", w.pendingKey), forbidden: http.StatusForbidden,
+			missing: []string{"/api/v1/keys/00000000000000000000000000000000/revoke"}},
+		"openPoll": {path: p("/api/v1/meetings/%d/polls", w.quietMeeting), body: `{"question":"That the audit report be noted."}`,
+			forbidden: http.StatusForbidden, invalid: `{"method":"sideways"}`, invalidProblem: "invalid-poll",
+			conflict: &request{method: "POST", path: p("/api/v1/meetings/%d/polls", w.votingMeeting), body: []byte(`{"question":"A second question"}`)}},
+		"closePoll": {path: p("/api/v1/meetings/%d/polls/%d/close", w.votingMeeting, w.openPoll.ID), forbidden: http.StatusForbidden,
+			conflict:        &request{method: "POST", path: p("/api/v1/meetings/%d/polls/%d/close", w.tiedMeeting, w.tiedPoll.ID)},
+			conflictProblem: "poll-closed",
+			missing: []string{p("/api/v1/meetings/%d/polls/999999/close", w.votingMeeting),
+				p("/api/v1/meetings/%d/polls/%d/close", w.quietMeeting, w.openPoll.ID)}},
+		"castBallot": {path: w.ballotsPath(w.openPoll), body: jsonBody(w.ballot(w.openPoll, w.memberID, "for", nil)),
+			forbidden: http.StatusForbidden, by: w.member,
+			invalid: jsonBody(badSignature(w.ballot(w.openPoll, w.memberID, "for", nil))), invalidProblem: "bad-signature",
+			missing: []string{p("/api/v1/meetings/%d/polls/999999/ballots", w.votingMeeting),
+				p("/api/v1/meetings/%d/polls/%d/ballots", w.quietMeeting, w.openPoll.ID)}},
+		"castCastingVote": {path: p("/api/v1/meetings/%d/polls/%d/casting-vote", w.tiedMeeting, w.tiedPoll.ID),
+			body:      jsonBody(w.ballot(w.tiedPoll, w.chairID, "for", func(b *voting.Ballot) { b.Casting = true })),
+			forbidden: http.StatusForbidden, by: w.chair,
+			invalid:        jsonBody(badSignature(w.ballot(w.tiedPoll, w.chairID, "for", func(b *voting.Ballot) { b.Casting = true }))),
+			invalidProblem: "bad-signature",
+			missing:        []string{p("/api/v1/meetings/%d/polls/999999/casting-vote", w.tiedMeeting)}},
+		"recordInRoom": {path: p("/api/v1/meetings/%d/polls/%d/in-room", w.votingMeeting, w.openPoll.ID),
+			body: jsonBody(web.InRoomRequest{Ballots: []voting.SignedBallot{
+				w.ballot(w.openPoll, w.voterID, "against", func(b *voting.Ballot) { b.Recorder = w.clerkID })}}),
+			forbidden: http.StatusForbidden, clerk: true, invalid: `{"ballots":[]}`,
+			missing: []string{p("/api/v1/meetings/%d/polls/999999/in-room", w.votingMeeting)}},
 	}
+}
+
+// newPublicKey is a fresh Ed25519 public key in base64.
+func newPublicKey() string {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return voting.EncodePublicKey(pub)
+}
+
+// badSignature spoils a signed ballot's signature.
+func badSignature(sb voting.SignedBallot) voting.SignedBallot {
+	sb.Signature = bytes.Clone(sb.Signature)
+	sb.Signature[0] ^= 1
+	return sb
 }
 
 // TestWriteRoutesRefuse sends malformed, oversized, unauthenticated, unauthorised,
@@ -281,14 +340,22 @@ func refusals(w *world, rt web.Route, wc writeCase) []refusal {
 		if wc.invalidPath != "" {
 			p = wc.invalidPath
 		}
-		add("invalid", admin, with(func(r *request) { r.path, r.body = p, []byte(wc.invalid) }), http.StatusUnprocessableEntity, "validation")
+		prob := "validation"
+		if wc.invalidProblem != "" {
+			prob = wc.invalidProblem
+		}
+		add("invalid", admin, with(func(r *request) { r.path, r.body = p, []byte(wc.invalid) }), http.StatusUnprocessableEntity, prob)
 	}
 	if wc.conflict != nil {
 		r := *wc.conflict
 		if r.body != nil && r.contentType == "" {
 			r.contentType = "application/json"
 		}
-		add("conflict", admin, r, http.StatusConflict, "conflict")
+		prob := "conflict"
+		if wc.conflictProblem != "" {
+			prob = wc.conflictProblem
+		}
+		add("conflict", admin, r, http.StatusConflict, prob)
 	}
 	add("method not allowed", admin, request{method: "TRACE", path: wc.path}, http.StatusMethodNotAllowed, "method-not-allowed")
 	if rt.ID == "login" {
@@ -366,6 +433,8 @@ func TestWriteCasesAreValid(t *testing.T) {
 			wc := w.writeCases()[rt.ID]
 			c := w.admin
 			switch {
+			case wc.by != nil:
+				c = wc.by
 			case wc.clerk:
 				c = w.clerk
 			case rt.Access == web.Open:

@@ -168,6 +168,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 		AllowedOrigins: []string{publicURL},
 		Presence:       presence{svc: svc, log: log},
 		Journal:        journal{svc: svc},
+		Ballots:        roomBallots{people: svc, votes: ballots},
 		Bus:            bus,
 		Logger:         log,
 		Registerer:     reg,
@@ -179,6 +180,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 
 	w, err := web.New(web.Config{
 		Agenda:     svc,
+		Voting:     ballots,
 		Ready:      checks,
 		RTC:        hub,
 		RoomTokens: tokens,

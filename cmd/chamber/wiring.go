@@ -1,7 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -83,4 +87,91 @@ func (p presence) OnLeave(ctx context.Context, meetingID, userID int64, at time.
 	if err := p.svc.OnLeave(ctx, meetingID, userID, at); err != nil {
 		p.log.Error("record departure from the live room", "meeting", meetingID, "user", userID, "err", err)
 	}
+}
+
+// roomBallots takes ballots cast over the live room: the participant's grants say who
+// casts, the agenda says who that is, and the voting service decides, as it does for a
+// ballot sent over REST.
+type roomBallots struct {
+	people *agenda.Service
+	votes  *voting.Service
+}
+
+var _ signaling.Ballots = roomBallots{}
+
+func (b roomBallots) Cast(ctx context.Context, g signaling.Grants, raw json.RawMessage) (json.RawMessage, error) {
+	var sb voting.SignedBallot
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sb); err != nil {
+		return nil, &signaling.CastError{Code: signaling.CodeBallotMalformed,
+			Message: fmt.Sprintf("a ballot is {\"ballot\",\"signature\",\"public_key\"}, each in base64: %v", err)}
+	}
+	ballot, err := voting.ParseBallot(sb.Bytes)
+	if err != nil {
+		return nil, castError(err)
+	}
+	if ballot.Meeting != g.MeetingID {
+		return nil, &signaling.CastError{Code: signaling.CodeWrongPoll,
+			Message: fmt.Sprintf("a ballot for meeting %d sent to the room of meeting %d", ballot.Meeting, g.MeetingID)}
+	}
+	// One's own ballot needs no roles: the roll decides who votes. A vote recorded by
+	// a clerk needs the clerk's.
+	actor := agenda.Actor{UserID: g.UserID}
+	if ballot.Recorder != 0 {
+		var err error
+		actor, err = b.people.Actor(ctx, g.UserID)
+		if errors.Is(err, agenda.ErrUnauthenticated) {
+			return nil, &signaling.CastError{Code: signaling.CodeForbidden, Message: "the account no longer exists"}
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	receipt, err := b.votes.Cast(ctx, actor, sb)
+	if err != nil {
+		return nil, castError(err)
+	}
+	return json.Marshal(receipt)
+}
+
+// castCodes maps the voting service's refusals to the live room's error codes.
+var castCodes = []struct {
+	err  error
+	code string
+}{
+	{voting.ErrMalformed, signaling.CodeBallotMalformed},
+	{voting.ErrBadSignature, signaling.CodeBadSignature},
+	{voting.ErrWrongKey, signaling.CodeWrongKey},
+	{voting.ErrKeyNotApproved, signaling.CodeKeyNotApproved},
+	{voting.ErrKeyRevoked, signaling.CodeKeyRevoked},
+	{voting.ErrWrongPoll, signaling.CodeWrongPoll},
+	{voting.ErrInvalidChoice, signaling.CodeInvalidChoice},
+	{voting.ErrPollClosed, signaling.CodePollClosed},
+	{voting.ErrPollOpen, signaling.CodePollOpen},
+	{voting.ErrNotEligible, signaling.CodeNotEligible},
+	{voting.ErrReplay, signaling.CodeReplay},
+	{voting.ErrNoCastingVote, signaling.CodeNoCastingVote},
+	{voting.ErrNotPresiding, signaling.CodeNotPresiding},
+	{voting.ErrNoTie, signaling.CodeNoTie},
+	{voting.ErrForbidden, signaling.CodeForbidden},
+	{voting.ErrUnauthenticated, signaling.CodeForbidden},
+	{voting.ErrNotFound, signaling.CodeNotFound},
+}
+
+// castError turns a refusal into a *signaling.CastError; other failures stay as
+// they are, and the client is told to send the ballot again.
+func castError(err error) error {
+	for _, c := range castCodes {
+		if !errors.Is(err, c.err) {
+			continue
+		}
+		ce := &signaling.CastError{Code: c.code, Message: err.Error()}
+		var ie *voting.IneligibleError
+		if errors.As(err, &ie) {
+			ce.Reason = string(ie.Reason)
+		}
+		return ce
+	}
+	return err
 }

@@ -13,9 +13,11 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/chamber/chamber/migrations"
@@ -24,17 +26,57 @@ import (
 
 // Store is a voting.Store on a Chamber database.
 type Store struct {
-	db *migrations.DB
+	db     *migrations.DB
+	hashes *hashCache
+
+	mu        sync.Mutex          // guards appenders, hot
+	appenders map[int64]*appender // by meeting
+	hot       *hotStatements      // prepared on first use
+}
+
+// hotStatements are the reads every ballot makes, prepared once (on each connection
+// of the reader pool, as it is used), so that each is parsed once rather than every
+// time, and costs PostgreSQL one round trip.
+type hotStatements struct {
+	key    *sqlx.Stmt // a key by id
+	seqKey *sqlx.Stmt // a meeting's journal sequence number and a key
+}
+
+// statements returns the hot statements, preparing them on first use.
+func (s *Store) statements() (*hotStatements, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.hot != nil {
+		return s.hot, nil
+	}
+	ctx := context.Background()
+	r := s.db.Reader
+	key, err := r.PreparexContext(ctx, r.Rebind(`SELECT `+keyColumns+` FROM voting_keys WHERE id = ?`))
+	if err != nil {
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	seqKey, err := r.PreparexContext(ctx, r.Rebind(`SELECT m.last_seq, k.id, k.user_id, k.public_key, k.label, k.enrolled_at,
+		k.approved_at, k.approved_by, k.revoked_at, k.revoked_by
+		FROM meetings m LEFT JOIN voting_keys k ON k.id = ? WHERE m.id = ?`))
+	if err != nil {
+		key.Close()
+		return nil, fmt.Errorf("prepare: %w", err)
+	}
+	s.hot = &hotStatements{key: key, seqKey: seqKey}
+	return s.hot, nil
 }
 
 var _ voting.Store = (*Store)(nil)
 
 // New returns a Store on db, which must be migrated.
-func New(db *migrations.DB) *Store { return &Store{db: db} }
+func New(db *migrations.DB) *Store {
+	return &Store{db: db, hashes: newHashCache(), appenders: map[int64]*appender{}}
+}
 
 var b64 = base64.StdEncoding
 
-// inTx runs fn in a write transaction, committing if it returns nil.
+// inTx runs fn in a write transaction, committing if it returns nil. The log hashes
+// the transaction appends join the cache once it has committed.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -42,9 +84,15 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		s.hashes.discard(tx)
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		s.hashes.discard(tx)
+		return err
+	}
+	s.hashes.commit(tx)
+	return nil
 }
 
 // forUpdate is the row-locking clause: PostgreSQL locks the selected row; SQLite's
@@ -135,7 +183,19 @@ func (s *Store) key(ctx context.Context, q sqlx.QueryerContext, id voting.KeyID,
 
 // Key implements voting.Store.
 func (s *Store) Key(ctx context.Context, id voting.KeyID) (voting.Key, error) {
-	return s.key(ctx, s.db.Reader, id, "")
+	hot, err := s.statements()
+	if err != nil {
+		return voting.Key{}, err
+	}
+	var r keyRow
+	err = hot.key.GetContext(ctx, &r, string(id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return voting.Key{}, fmt.Errorf("key %s: %w", id, voting.ErrNotFound)
+	}
+	if err != nil {
+		return voting.Key{}, fmt.Errorf("key %s: %w", id, err)
+	}
+	return r.key()
 }
 
 // UserKeys implements voting.Store.
@@ -154,6 +214,34 @@ func (s *Store) UserKeys(ctx context.Context, user int64) ([]voting.Key, error) 
 		keys = append(keys, k)
 	}
 	return keys, nil
+}
+
+// CouncilKeys implements voting.Store.
+func (s *Store) CouncilKeys(ctx context.Context, council int64) ([]voting.Key, error) {
+	var rows []keyRow
+	if err := s.db.Reader.SelectContext(ctx, &rows, s.db.Reader.Rebind(`SELECT `+qualified("k", keyColumns)+`
+		FROM voting_keys k JOIN council_roles r ON r.user_id = k.user_id
+		WHERE r.council_id = ? ORDER BY k.enrolled_at DESC, k.id`), council); err != nil {
+		return nil, fmt.Errorf("keys of council %d: %w", council, err)
+	}
+	keys := make([]voting.Key, 0, len(rows))
+	for _, r := range rows {
+		k, err := r.key()
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, nil
+}
+
+// qualified prefixes each of a list of columns with a table's alias.
+func qualified(alias, columns string) string {
+	cols := strings.Split(columns, ", ")
+	for i, c := range cols {
+		cols[i] = alias + "." + c
+	}
+	return strings.Join(cols, ", ")
 }
 
 // ApproveKey implements voting.Store.
@@ -203,10 +291,12 @@ func (s *Store) RevokeKey(ctx context.Context, id voting.KeyID, by int64, at tim
 
 // --- the log
 
-// logStore is a meeting's log read through q: the reader pool, or a transaction.
+// logStore is a meeting's log read through q: the reader pool, or a transaction
+// (then tx is set).
 type logStore struct {
 	s       *Store
 	q       sqlx.ExtContext
+	tx      *sqlx.Tx
 	meeting int64
 	lock    bool // Size locks the log's row (a write transaction)
 }
@@ -234,11 +324,23 @@ func (l *logStore) Size(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// ReadHashes reads stored hashes from the cache, and those it lacks from the
+// database. What it reads is committed (a transaction reads no hash it has appended
+// itself: the log keeps those in hand), and a stored hash never changes, so it is
+// cached.
 func (l *logStore) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash, error) {
 	if len(indexes) == 0 {
 		return nil, nil
 	}
-	q, args, err := sqlx.In(`SELECT idx, hash FROM vote_log_hashes WHERE meeting_id = ? AND idx IN (?)`, l.meeting, indexes)
+	out, at := l.s.hashes.lookup(l.meeting, indexes)
+	if len(at) == 0 {
+		return out, nil
+	}
+	missing := make([]int64, len(at))
+	for k, i := range at {
+		missing[k] = indexes[i]
+	}
+	q, args, err := sqlx.In(`SELECT idx, hash FROM vote_log_hashes WHERE meeting_id = ? AND idx IN (?)`, l.meeting, missing)
 	if err != nil {
 		return nil, err
 	}
@@ -257,14 +359,14 @@ func (l *logStore) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash
 		}
 		byIdx[r.Idx] = h
 	}
-	out := make([]tlog.Hash, len(indexes))
-	for i, idx := range indexes {
-		h, ok := byIdx[idx]
+	for _, i := range at {
+		h, ok := byIdx[indexes[i]]
 		if !ok {
-			return nil, fmt.Errorf("log hash %d: %w", idx, voting.ErrNotFound)
+			return nil, fmt.Errorf("log hash %d: %w", indexes[i], voting.ErrNotFound)
 		}
 		out[i] = h
 	}
+	l.s.hashes.put(l.meeting, byIdx)
 	return out, nil
 }
 
@@ -277,22 +379,56 @@ func (l *logStore) Append(ctx context.Context, n int64, leaves [][]byte, start i
 	if k, err := res.RowsAffected(); err != nil || k != 1 {
 		return fmt.Errorf("append to log at %d: %w", n, voting.ErrConflict)
 	}
+	data := make([]string, len(leaves))
 	for i, leaf := range leaves {
-		if _, err := l.q.ExecContext(ctx, l.q.Rebind(`INSERT INTO vote_log_leaves (meeting_id, idx, data) VALUES (?, ?, ?)`),
-			l.meeting, n+int64(i), b64.EncodeToString(leaf)); err != nil {
+		data[i] = b64.EncodeToString(leaf)
+	}
+	if err := l.insertIndexed(ctx, "vote_log_leaves", "data", n, data); err != nil {
+		return err
+	}
+	text := make([]string, len(hashes))
+	for i, h := range hashes {
+		text[i] = h.String()
+	}
+	if err := l.insertIndexed(ctx, "vote_log_hashes", "hash", start, text); err != nil {
+		return err
+	}
+	if l.tx != nil {
+		l.s.hashes.pend(l.tx, l.meeting, start, hashes)
+	}
+	return nil
+}
+
+// insertIndexed inserts values into one of the log's tables at indexes start,
+// start+1, …: on PostgreSQL as arrays (one small statement however many), on SQLite as
+// rows of values, so many to a statement.
+func (l *logStore) insertIndexed(ctx context.Context, table, column string, start int64, values []string) error {
+	if len(values) == 0 {
+		return nil
+	}
+	if l.s.db.Dialect == migrations.Postgres {
+		indexes := make([]int64, len(values))
+		for i := range indexes {
+			indexes[i] = start + int64(i)
+		}
+		if _, err := l.q.ExecContext(ctx, `INSERT INTO `+table+` (meeting_id, idx, `+column+`)
+			SELECT $1, * FROM unnest($2::bigint[], $3::text[])`, l.meeting, pq.Array(indexes), pq.Array(values)); err != nil {
 			return fmt.Errorf("append to log: %w", err)
 		}
+		return nil
 	}
-	if len(hashes) > 0 {
+	const perStatement = 1000
+	for from := 0; from < len(values); from += perStatement {
+		chunk := values[from:min(from+perStatement, len(values))]
 		var sb strings.Builder
-		args := make([]any, 0, 3*len(hashes))
-		sb.WriteString(`INSERT INTO vote_log_hashes (meeting_id, idx, hash) VALUES `)
-		for i, h := range hashes {
+		args := make([]any, 0, 3*len(chunk))
+		sb.WriteString(`INSERT INTO ` + table + ` (meeting_id, idx, ` + column + `) VALUES `)
+		for i, v := range chunk {
 			if i > 0 {
 				sb.WriteString(", ")
 			}
 			sb.WriteString("(?, ?, ?)")
-			args = append(args, l.meeting, start+int64(i), h.String())
+			args = append(args, l.meeting, start+int64(from+i), v)
 		}
 		if _, err := l.q.ExecContext(ctx, l.q.Rebind(sb.String()), args...); err != nil {
 			return fmt.Errorf("append to log: %w", err)
@@ -341,7 +477,7 @@ func (s *Store) lockLog(ctx context.Context, tx *sqlx.Tx, meeting int64, origin 
 	if origin != "" && origin != stored {
 		return nil, fmt.Errorf("log of meeting %d is %q, not %q: %w", meeting, stored, origin, voting.ErrConflict)
 	}
-	return voting.NewLog(stored, &logStore{s: s, q: tx, meeting: meeting, lock: true}), nil
+	return voting.NewLog(stored, &logStore{s: s, q: tx, tx: tx, meeting: meeting, lock: true}), nil
 }
 
 // SaveCheckpoint implements voting.Store.
@@ -752,8 +888,17 @@ func (r ballotRow) stored() (voting.StoredBallot, error) {
 	return voting.StoredBallot{ID: r.ID, Signed: sb, Ballot: b, Key: voting.KeyID(r.KeyID), Index: r.LogIndex, ReceivedAt: r.ReceivedAt.UTC()}, nil
 }
 
-// SubmitBallot implements voting.Store.
+// SubmitBallot implements voting.Store. Ordinary ballots go in their meeting's next
+// batch (see batch.go); a casting vote, which decides its poll, goes on its own.
 func (s *Store) SubmitBallot(ctx context.Context, in voting.BallotSubmission) (voting.StoredBallot, bool, error) {
+	if in.Ballot.Casting || in.Result != nil || len(in.Events) > 0 {
+		return s.submitOne(ctx, in)
+	}
+	return s.submitBatched(ctx, in)
+}
+
+// submitOne stores one ballot in a transaction of its own.
+func (s *Store) submitOne(ctx context.Context, in voting.BallotSubmission) (voting.StoredBallot, bool, error) {
 	b := in.Ballot
 	leaf, err := voting.EncodeBallotEntry(in.Signed)
 	if err != nil {
@@ -877,6 +1022,26 @@ func (s *Store) ballots(ctx context.Context, q sqlx.QueryerContext, poll int64) 
 	return out, nil
 }
 
+// Votes implements voting.Store.
+func (s *Store) Votes(ctx context.Context, poll int64) ([]voting.Vote, error) {
+	var rows []struct {
+		Voter    int64         `db:"voter_id"`
+		Choice   string        `db:"choice"`
+		Casting  bool          `db:"casting"`
+		Recorder sql.NullInt64 `db:"recorder_id"`
+		Proxy    sql.NullInt64 `db:"proxy_id"`
+	}
+	if err := s.db.Reader.SelectContext(ctx, &rows, s.db.Reader.Rebind(
+		`SELECT voter_id, choice, casting, recorder_id, proxy_id FROM ballots WHERE poll_id = ? ORDER BY log_index`), poll); err != nil {
+		return nil, fmt.Errorf("votes of poll %d: %w", poll, err)
+	}
+	out := make([]voting.Vote, len(rows))
+	for i, r := range rows {
+		out[i] = voting.Vote{Voter: r.Voter, Choice: r.Choice, Casting: r.Casting, Recorder: r.Recorder.Int64, Proxy: r.Proxy.Int64}
+	}
+	return out, nil
+}
+
 // RecordRefusal implements voting.Store.
 func (s *Store) RecordRefusal(ctx context.Context, r voting.Refusal) error {
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO ballot_refusals (meeting_id, poll_id, voter_id, reason, hash, at) VALUES (?, ?, ?, ?, ?, ?)`),
@@ -885,6 +1050,42 @@ func (s *Store) RecordRefusal(ctx context.Context, r voting.Refusal) error {
 		return fmt.Errorf("record refusal: %w", err)
 	}
 	return nil
+}
+
+// JournalSeqAndKey implements voting.Store.
+func (s *Store) JournalSeqAndKey(ctx context.Context, meeting int64, id voting.KeyID) (int64, voting.Key, bool, error) {
+	hot, err := s.statements()
+	if err != nil {
+		return 0, voting.Key{}, false, err
+	}
+	var r struct {
+		Seq        int64          `db:"last_seq"`
+		ID         sql.NullString `db:"id"`
+		UserID     sql.NullInt64  `db:"user_id"`
+		PublicKey  sql.NullString `db:"public_key"`
+		Label      sql.NullString `db:"label"`
+		EnrolledAt sql.NullTime   `db:"enrolled_at"`
+		ApprovedAt sql.NullTime   `db:"approved_at"`
+		ApprovedBy sql.NullInt64  `db:"approved_by"`
+		RevokedAt  sql.NullTime   `db:"revoked_at"`
+		RevokedBy  sql.NullInt64  `db:"revoked_by"`
+	}
+	err = hot.seqKey.GetContext(ctx, &r, string(id), meeting)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, voting.Key{}, false, fmt.Errorf("meeting %d: %w", meeting, voting.ErrNotFound)
+	}
+	if err != nil {
+		return 0, voting.Key{}, false, fmt.Errorf("journal of meeting %d and key %s: %w", meeting, id, err)
+	}
+	if !r.ID.Valid {
+		return r.Seq, voting.Key{}, false, nil
+	}
+	k, err := keyRow{ID: r.ID.String, UserID: r.UserID.Int64, PublicKey: r.PublicKey.String, Label: r.Label.String,
+		EnrolledAt: r.EnrolledAt.Time, ApprovedAt: r.ApprovedAt, ApprovedBy: r.ApprovedBy, RevokedAt: r.RevokedAt, RevokedBy: r.RevokedBy}.key()
+	if err != nil {
+		return 0, voting.Key{}, false, err
+	}
+	return r.Seq, k, true, nil
 }
 
 // PollsOn counts the polls on an item (itemID 0: on the whole meeting): those without a

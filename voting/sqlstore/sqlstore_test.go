@@ -520,3 +520,128 @@ func TestJournalFailureRollsBack(t *testing.T) {
 		}
 	})
 }
+
+// TestBallotsSentTogether sends, at once, ballots that share transactions: the same
+// ballot several times, two ballots reusing a nonce, a ballot for another meeting's
+// poll, and many good ones. Each is answered on its own: the copies with the first
+// copy's index (one stored), the second of the two with a nonce refused as a replay,
+// the stray ballot not found; the rest are stored at distinct indexes, and the log's
+// stored hashes (read through the cache) give the root of its leaves.
+func TestBallotsSentTogether(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		s, keys := newStore(t, db)
+		p := opening(31, "challenge t")
+		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
+			t.Fatal(err)
+		}
+		same := submission(t, p, 40, 0, "for", false, "same")
+		first := submission(t, p, 41, 0, "for", false, "reused")
+		second := submission(t, p, 41, 0, "against", false, "reused")
+		stray := submission(t, p, 42, 0, "for", false, "stray")
+		stray.Ballot.Poll = 9999
+		subs := []voting.BallotSubmission{same, same, same, first, second, stray}
+		good := 0
+		for r := range 20 {
+			for _, v := range []int64{42, 43, 44} {
+				subs = append(subs, submission(t, p, v, 0, "abstain", false, fmt.Sprint("good", r, v)))
+				good++
+			}
+		}
+		type answer struct {
+			sb  voting.StoredBallot
+			dup bool
+			err error
+		}
+		answers := make([]answer, len(subs))
+		var wg sync.WaitGroup
+		for i := range subs {
+			wg.Go(func() {
+				sb, dup, err := s.SubmitBallot(ctx, subs[i])
+				answers[i] = answer{sb, dup, err}
+			})
+		}
+		wg.Wait()
+		var sameIdx []int64
+		dups := 0
+		for _, a := range answers[:3] {
+			if a.err != nil {
+				t.Fatalf("the same ballot: %v", a.err)
+			}
+			sameIdx = append(sameIdx, a.sb.Index)
+			if a.dup {
+				dups++
+			}
+		}
+		if sameIdx[0] != sameIdx[1] || sameIdx[1] != sameIdx[2] || dups != 2 {
+			t.Errorf("the same ballot three times: indexes %v, %d answered as sent before, want one index and 2", sameIdx, dups)
+		}
+		replays := 0
+		for _, a := range answers[3:5] {
+			if errors.Is(a.err, voting.ErrReplay) {
+				replays++
+			} else if a.err != nil {
+				t.Errorf("a ballot with a reused nonce: %v", a.err)
+			}
+		}
+		if replays != 1 {
+			t.Errorf("two ballots with one nonce: %d refused as replays, want 1", replays)
+		}
+		if !errors.Is(answers[5].err, voting.ErrNotFound) {
+			t.Errorf("a ballot for another meeting's poll: got %v, want ErrNotFound", answers[5].err)
+		}
+		seen := map[int64]bool{sameIdx[0]: true}
+		for i, a := range answers[6:] {
+			if a.err != nil || a.dup || seen[a.sb.Index] {
+				t.Fatalf("good ballot %d: index %d, dup %v, %v", i, a.sb.Index, a.dup, a.err)
+			}
+			seen[a.sb.Index] = true
+		}
+		checkRecord(t, s, keys, int64(1+1+1+good))
+		stored, err := s.Ballots(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		votes, err := s.Votes(ctx, p.ID)
+		if err != nil || len(votes) != len(stored) {
+			t.Fatalf("votes: %d (%v), ballots %d", len(votes), err, len(stored))
+		}
+		for i, v := range votes {
+			if v != voting.VoteOf(&stored[i].Ballot) {
+				t.Errorf("vote %d: %+v, the ballot says %+v", i, v, voting.VoteOf(&stored[i].Ballot))
+			}
+		}
+		// A fresh store, with nothing cached, reads the same hashes from the database.
+		fresh := sqlstore.New(db)
+		cached, err := voting.NewLog(origin, s.Log(meeting)).Head(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		read, err := voting.NewLog(origin, fresh.Log(meeting)).Head(ctx)
+		if err != nil || read != cached {
+			t.Errorf("tree head from the database %v (%v), from the cache %v", read, err, cached)
+		}
+	})
+}
+
+func TestJournalSeqAndKey(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		s, keys := newStore(t, db)
+		k := keys[40]
+		if _, _, _, err := s.JournalSeqAndKey(ctx, 999, k.ID); !errors.Is(err, voting.ErrNotFound) {
+			t.Errorf("no such meeting: got %v, want ErrNotFound", err)
+		}
+		seq, got, ok, err := s.JournalSeqAndKey(ctx, meeting, k.ID)
+		if err != nil || !ok || seq != 0 || !reflect.DeepEqual(got, k) {
+			t.Errorf("got seq %d, key %+v, %v, %v; want 0, %+v", seq, got, ok, err, k)
+		}
+		p := opening(31, "challenge s")
+		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
+			t.Fatal(err)
+		}
+		if seq, _, ok, err := s.JournalSeqAndKey(ctx, meeting, "00000000000000000000000000000000"); err != nil || ok || seq != 1 {
+			t.Errorf("an unknown key after a poll opened: got seq %d, %v, %v; want 1, false", seq, ok, err)
+		}
+	})
+}

@@ -1,0 +1,393 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+
+	"github.com/chamber/chamber/migrations"
+	"github.com/chamber/chamber/voting"
+)
+
+// Ballots arrive in bursts: everyone votes when the chair opens the poll. Each must
+// commit with its log entry before it is acknowledged, and a meeting's log takes one
+// append at a time (its row is locked), so one transaction per ballot would queue
+// every voter behind every other for a commit each. Instead the ballots of a meeting
+// that arrive while a transaction is writing wait for it to end, then go together in
+// the next (group commit): one lock, one append of many leaves and one commit for all
+// of them. Each ballot is still checked on its own inside the transaction, and
+// refused on its own; none is acknowledged before the transaction that holds it has
+// committed.
+
+const (
+	// maxBatch bounds the ballots in one transaction (and the parameters of its
+	// statements: 15 a ballot, within SQLite's 32766 and PostgreSQL's 65535).
+	maxBatch = 1000
+	// batchTimeout bounds one batch's transaction.
+	batchTimeout = 30 * time.Second
+)
+
+// appender queues a meeting's ballots for the next batch. A goroutine drains the queue
+// while there is anything in it, and ends when it is empty.
+type appender struct {
+	mu      sync.Mutex // guards queue, running
+	queue   []*pendingBallot
+	running bool
+}
+
+// pendingBallot is a ballot waiting for its batch, and then its outcome.
+type pendingBallot struct {
+	in    voting.BallotSubmission
+	leaf  []byte
+	hash  string // hex SHA-256 of the ballot's bytes
+	nonce string // hex
+	done  chan struct{}
+	out   voting.StoredBallot
+	dup   bool
+	err   error
+}
+
+func (p *pendingBallot) finish(out voting.StoredBallot, dup bool, err error) {
+	p.out, p.dup, p.err = out, dup, err
+	close(p.done)
+}
+
+// submitBatched queues an ordinary ballot for its meeting's next batch and waits for
+// the batch to commit, or for ctx to end (the ballot may then still commit: sending
+// it again gets its receipt).
+func (s *Store) submitBatched(ctx context.Context, in voting.BallotSubmission) (voting.StoredBallot, bool, error) {
+	leaf, err := voting.EncodeBallotEntry(in.Signed)
+	if err != nil {
+		return voting.StoredBallot{}, false, err
+	}
+	h := in.Signed.Hash()
+	p := &pendingBallot{in: in, leaf: leaf, hash: hex.EncodeToString(h[:]), nonce: hex.EncodeToString(in.Ballot.Nonce[:]),
+		done: make(chan struct{})}
+	meeting := in.Ballot.Meeting
+	s.mu.Lock()
+	a := s.appenders[meeting]
+	if a == nil {
+		a = &appender{}
+		s.appenders[meeting] = a
+	}
+	s.mu.Unlock()
+	a.mu.Lock()
+	a.queue = append(a.queue, p)
+	start := !a.running
+	a.running = true
+	a.mu.Unlock()
+	if start {
+		go s.drain(a, meeting)
+	}
+	select {
+	case <-p.done:
+		return p.out, p.dup, p.err
+	case <-ctx.Done():
+		return voting.StoredBallot{}, false, ctx.Err()
+	}
+}
+
+// drain commits the queue's ballots in batches until the queue is empty.
+func (s *Store) drain(a *appender, meeting int64) {
+	for {
+		a.mu.Lock()
+		n := min(len(a.queue), maxBatch)
+		if n == 0 {
+			a.running = false
+			a.mu.Unlock()
+			return
+		}
+		batch := a.queue[:n:n]
+		a.queue = append([]*pendingBallot(nil), a.queue[n:]...)
+		a.mu.Unlock()
+		s.commitBatch(meeting, batch)
+	}
+}
+
+// commitBatch writes a batch in one transaction. If the transaction fails as a whole,
+// which one bad ballot could cause, each ballot is tried again in a transaction of its
+// own, so that the others are not refused with it.
+func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
+	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+	defer cancel()
+	type outcome struct {
+		out voting.StoredBallot
+		dup bool
+		err error
+	}
+	outcomes := make([]outcome, len(batch))
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		log, err := s.lockLog(ctx, tx, meeting, "")
+		if err != nil {
+			return err
+		}
+		// Ballots stored already (sent again) are answered as stored.
+		stored, err := s.ballotsByHash(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		closed, err := s.pollsClosed(ctx, tx, meeting, batch)
+		if err != nil {
+			return err
+		}
+		used, err := s.usedNonces(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
+		inBatch := map[string]int{} // hash → the first of the batch with it
+		var accept []int
+		var leaves [][]byte
+		for i, p := range batch {
+			b := p.in.Ballot
+			nonceKey := fmt.Sprintf("%d/%d/%s", b.Poll, b.Voter, p.nonce)
+			if sb, ok := stored[p.hash]; ok {
+				outcomes[i] = outcome{out: sb, dup: true}
+				continue
+			}
+			if j, ok := inBatch[p.hash]; ok {
+				outcomes[i] = outcome{dup: true, err: errSameAs(j)}
+				continue
+			}
+			c, ok := closed[b.Poll]
+			switch {
+			case !ok:
+				outcomes[i].err = fmt.Errorf("submit ballot: poll %d: %w", b.Poll, voting.ErrNotFound)
+				continue
+			case c:
+				outcomes[i].err = fmt.Errorf("submit ballot: poll %d: %w", b.Poll, voting.ErrPollClosed)
+				continue
+			case used[nonceKey]:
+				outcomes[i].err = fmt.Errorf("submit ballot of voter %d in poll %d: %w", b.Voter, b.Poll, voting.ErrReplay)
+				continue
+			}
+			used[nonceKey] = true
+			inBatch[p.hash] = i
+			accept = append(accept, i)
+			leaves = append(leaves, p.leaf)
+		}
+		if len(accept) == 0 {
+			return nil
+		}
+		first, err := log.Append(ctx, leaves...)
+		if err != nil {
+			return err
+		}
+		ids, err := s.insertBallots(ctx, tx, batch, accept, first)
+		if err != nil {
+			return err
+		}
+		for k, i := range accept {
+			p := batch[i]
+			sb := voting.StoredBallot{ID: ids[k], Signed: p.in.Signed, Ballot: p.in.Ballot, Key: p.in.Key,
+				Index: first + int64(k), ReceivedAt: p.in.ReceivedAt.UTC()}
+			outcomes[i].out = sb
+		}
+		return nil
+	})
+	if err != nil {
+		if len(batch) == 1 {
+			batch[0].finish(voting.StoredBallot{}, false, err)
+			return
+		}
+		for _, p := range batch {
+			ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
+			out, dup, err := s.submitOne(ctx, p.in)
+			cancel()
+			p.finish(out, dup, err)
+		}
+		return
+	}
+	for i, p := range batch {
+		o := outcomes[i]
+		var same *sameAs
+		if errors.As(o.err, &same) {
+			o = outcomes[same.i] // the same ballot twice in one batch: the first's outcome
+			o.dup = true
+		}
+		p.finish(o.out, o.dup, o.err)
+	}
+}
+
+// sameAs marks a ballot sent twice within one batch, answered as its first copy is.
+type sameAs struct{ i int }
+
+func (e *sameAs) Error() string { return fmt.Sprintf("the same ballot as number %d of the batch", e.i) }
+
+func errSameAs(i int) error { return &sameAs{i} }
+
+// ballotsByHash returns, by hash, the ballots of the batch that are stored already.
+func (s *Store) ballotsByHash(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) (map[string]voting.StoredBallot, error) {
+	hashes := make([]string, len(batch))
+	for i, p := range batch {
+		hashes[i] = p.hash
+	}
+	q, args, err := sqlx.In(`SELECT b.hash, b.id, b.ballot, b.signature, k.public_key, b.key_id, b.log_index, b.received_at
+		FROM ballots b JOIN voting_keys k ON k.id = b.key_id WHERE b.hash IN (?)`, hashes)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ballotRow
+		Hash string `db:"hash"`
+	}
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("submit ballots: %w", err)
+	}
+	out := make(map[string]voting.StoredBallot, len(rows))
+	for _, r := range rows {
+		sb, err := r.stored()
+		if err != nil {
+			return nil, err
+		}
+		out[r.Hash] = sb
+	}
+	return out, nil
+}
+
+// pollsClosed says, for each poll the batch's ballots name, whether it has closed.
+// Polls that are not the meeting's are missing.
+func (s *Store) pollsClosed(ctx context.Context, tx *sqlx.Tx, meeting int64, batch []*pendingBallot) (map[int64]bool, error) {
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, p := range batch {
+		if !seen[p.in.Ballot.Poll] {
+			seen[p.in.Ballot.Poll] = true
+			ids = append(ids, p.in.Ballot.Poll)
+		}
+	}
+	q, args, err := sqlx.In(`SELECT id, closed_at FROM polls WHERE meeting_id = ? AND id IN (?)`, meeting, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID       int64        `db:"id"`
+		ClosedAt sql.NullTime `db:"closed_at"`
+	}
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("submit ballots: %w", err)
+	}
+	out := make(map[int64]bool, len(rows))
+	for _, r := range rows {
+		out[r.ID] = r.ClosedAt.Valid
+	}
+	return out, nil
+}
+
+// usedNonces returns the (poll, voter, nonce) triples that stored ballots of the
+// batch's voters in its polls have used, as "poll/voter/nonce".
+func (s *Store) usedNonces(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) (map[string]bool, error) {
+	polls, voters := map[int64]bool{}, map[int64]bool{}
+	var pollIDs, voterIDs []int64
+	for _, p := range batch {
+		if b := p.in.Ballot; !polls[b.Poll] {
+			polls[b.Poll] = true
+			pollIDs = append(pollIDs, b.Poll)
+		}
+		if b := p.in.Ballot; !voters[b.Voter] {
+			voters[b.Voter] = true
+			voterIDs = append(voterIDs, b.Voter)
+		}
+	}
+	q, args, err := sqlx.In(`SELECT poll_id, voter_id, nonce FROM ballots WHERE poll_id IN (?) AND voter_id IN (?)`, pollIDs, voterIDs)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		Poll  int64  `db:"poll_id"`
+		Voter int64  `db:"voter_id"`
+		Nonce string `db:"nonce"`
+	}
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("submit ballots: %w", err)
+	}
+	out := make(map[string]bool, len(rows))
+	for _, r := range rows {
+		out[fmt.Sprintf("%d/%d/%s", r.Poll, r.Voter, r.Nonce)] = true
+	}
+	return out, nil
+}
+
+// insertBallots stores the accepted ballots of a batch, the k-th at log index
+// first+k, and returns their ids in that order.
+func (s *Store) insertBallots(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot, accept []int, first int64) ([]int64, error) {
+	const columns = `poll_id, meeting_id, voter_id, recorder_id, proxy_id, casting, choice, nonce, hash,
+		ballot, signature, key_id, cast_at, received_at, log_index`
+	var query string
+	var args []any
+	if s.db.Dialect == migrations.Postgres {
+		// One array a column: a statement of the same small size however many ballots,
+		// which PostgreSQL parses and plans in no time.
+		n := len(accept)
+		polls, meetings, voters, indexes := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+		recorders, proxies := make([]sql.NullInt64, n), make([]sql.NullInt64, n)
+		casting := make([]bool, n)
+		var text [8][]string // choice, nonce, hash, ballot, signature, key, cast at, received at
+		for i := range text {
+			text[i] = make([]string, n)
+		}
+		for k, i := range accept {
+			p := batch[i]
+			b := p.in.Ballot
+			polls[k], meetings[k], voters[k], indexes[k] = b.Poll, b.Meeting, b.Voter, first+int64(k)
+			recorders[k], proxies[k], casting[k] = nullID(b.Recorder), nullID(b.Proxy), b.Casting
+			for c, v := range []string{b.Choice, p.nonce, p.hash, b64.EncodeToString(p.in.Signed.Bytes),
+				b64.EncodeToString(p.in.Signed.Signature), string(p.in.Key),
+				b.CastAt.UTC().Format(pgTime), p.in.ReceivedAt.UTC().Format(pgTime)} {
+				text[c][k] = v
+			}
+		}
+		query = `INSERT INTO ballots (` + columns + `) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[],
+			$4::bigint[], $5::bigint[], $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+			$12::text[], $13::timestamptz[], $14::timestamptz[], $15::bigint[]) RETURNING id, log_index`
+		args = []any{pq.Array(polls), pq.Array(meetings), pq.Array(voters), pq.Array(recorders), pq.Array(proxies),
+			pq.Array(casting), pq.Array(text[0]), pq.Array(text[1]), pq.Array(text[2]), pq.Array(text[3]),
+			pq.Array(text[4]), pq.Array(text[5]), pq.Array(text[6]), pq.Array(text[7]), pq.Array(indexes)}
+	} else {
+		var sb strings.Builder
+		args = make([]any, 0, 15*len(accept))
+		sb.WriteString(`INSERT INTO ballots (` + columns + `) VALUES `)
+		for k, i := range accept {
+			if k > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			p := batch[i]
+			b := p.in.Ballot
+			args = append(args, b.Poll, b.Meeting, b.Voter, nullID(b.Recorder), nullID(b.Proxy), b.Casting, b.Choice, p.nonce, p.hash,
+				b64.EncodeToString(p.in.Signed.Bytes), b64.EncodeToString(p.in.Signed.Signature), string(p.in.Key),
+				b.CastAt.UTC(), p.in.ReceivedAt.UTC(), first+int64(k))
+		}
+		sb.WriteString(" RETURNING id, log_index")
+		query = tx.Rebind(sb.String())
+	}
+	var rows []struct {
+		ID    int64 `db:"id"`
+		Index int64 `db:"log_index"`
+	}
+	if err := tx.SelectContext(ctx, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("submit ballots: %w", err)
+	}
+	if len(rows) != len(accept) {
+		return nil, fmt.Errorf("submit ballots: %d stored of %d", len(rows), len(accept))
+	}
+	ids := make([]int64, len(accept))
+	for _, r := range rows {
+		k := r.Index - first
+		if k < 0 || k >= int64(len(ids)) {
+			return nil, fmt.Errorf("submit ballots: stored at log index %d, outside the batch", r.Index)
+		}
+		ids[k] = r.ID
+	}
+	return ids, nil
+}
+
+// pgTime is how times go into PostgreSQL arrays: to the microsecond, with the zone.
+const pgTime = "2006-01-02 15:04:05.999999Z07:00"
