@@ -55,7 +55,6 @@ type Limits struct {
 	MessageRate             float64       // sustained client messages per second (20)
 	MessageBurst            int           // client messages allowed in a burst (100)
 	SendQueue               int           // server messages queued for a client before it is dropped (512)
-	MediaQueue              int           // RTP packets queued for a subscriber before they are dropped (512)
 	PingInterval            time.Duration // how often the server pings (15s)
 	PongWait                time.Duration // silence after which a client is gone (40s)
 	WriteWait               time.Duration // time allowed for one write (10s)
@@ -72,7 +71,6 @@ func DefaultLimits() Limits {
 		MessageRate:             20,
 		MessageBurst:            100,
 		SendQueue:               512,
-		MediaQueue:              512,
 		PingInterval:            15 * time.Second,
 		PongWait:                40 * time.Second,
 		WriteWait:               10 * time.Second,
@@ -96,9 +94,6 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.SendQueue <= 0 {
 		l.SendQueue = d.SendQueue
-	}
-	if l.MediaQueue <= 0 {
-		l.MediaQueue = d.MediaQueue
 	}
 	if l.PingInterval <= 0 {
 		l.PingInterval = d.PingInterval
