@@ -1,6 +1,7 @@
 # Sourced by `make test`: makes sure PostgreSQL and Redis are reachable on this machine
-# (starting them, or installing them from Debian's packages when missing) and exports
-# CHAMBER_TEST_DATABASE_URL and CHAMBER_TEST_REDIS_URL for the tests.
+# (starting them, or installing them from Debian's packages when missing) and that
+# Chromium is installed for the browser tests, and exports CHAMBER_TEST_DATABASE_URL,
+# CHAMBER_TEST_REDIS_URL and CHAMBER_TEST_CHROMIUM for the tests.
 # Variables already set in the environment are kept: point them at other servers to use those.
 
 _svc_log() { printf 'services: %s\n' "$*" >&2; }
@@ -60,7 +61,18 @@ _svc_redis() {
 	export CHAMBER_TEST_REDIS_URL="redis://127.0.0.1:6379/0"
 }
 
+_svc_chromium() {
+	local path
+	path=$(command -v chromium || true)
+	if [ -z "$path" ]; then
+		_svc_install chromium || return 1
+		path=$(command -v chromium) || { _svc_log "chromium is not on the PATH after installing it"; return 1; }
+	fi
+	export CHAMBER_TEST_CHROMIUM="$path"
+}
+
 if [ -z "${CHAMBER_TEST_DATABASE_URL:-}" ]; then _svc_postgres || return 1 2>/dev/null || exit 1; fi
 if [ -z "${CHAMBER_TEST_REDIS_URL:-}" ]; then _svc_redis || return 1 2>/dev/null || exit 1; fi
+if [ -z "${CHAMBER_TEST_CHROMIUM:-}" ]; then _svc_chromium || return 1 2>/dev/null || exit 1; fi
 export CHAMBER_TEST_REQUIRE_SERVICES=1
-_svc_log "PostgreSQL: ${CHAMBER_TEST_DATABASE_URL%%\?*}  Redis: $CHAMBER_TEST_REDIS_URL"
+_svc_log "PostgreSQL: ${CHAMBER_TEST_DATABASE_URL%%\?*}  Redis: $CHAMBER_TEST_REDIS_URL  Chromium: $CHAMBER_TEST_CHROMIUM"

@@ -255,6 +255,14 @@ func (c *connection) sendError(ref, code, format string, args ...any) {
 	c.sendMsg(errorMessage(ref, code, format, args...))
 }
 
+// sendWrongNode tells the client that host runs the meeting's room, and where.
+func (c *connection) sendWrongNode(ref string, host Node) {
+	c.hub.metrics.rejected.WithLabelValues(CodeWrongNode).Inc()
+	m := errorMessage(ref, CodeWrongNode, "the meeting's room is on another node: connect to %s", host.URL)
+	m.URL = host.URL
+	c.sendMsg(m)
+}
+
 // close flushes what is queued and closes the connection.
 func (c *connection) close() {
 	c.once.Do(func() { close(c.quit) })

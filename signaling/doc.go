@@ -10,6 +10,11 @@
 // writes never block (its bounded queue drops rather than wait), so that a slow
 // subscriber holds up no one; the copies of a packet leave in batches (sendmmsg).
 //
+// Where several nodes serve one deployment, each meeting's room is hosted by one of
+// them at a time: a RoomDirectory (in memory, or in Redis through redisbus) records
+// which, under a lease the hosting node renews while the room lives, and a connection
+// that reaches another node is sent to the host.
+//
 // The package knows nothing of agendas or votes. Meeting events arrive as MeetingEvent
 // values (through a Bus or Hub.Deliver), and the room reports who is present through
 // the Presence interface, which the attendance code satisfies.

@@ -44,6 +44,15 @@ type Config struct {
 	Journal  Journal  // may be nil: no replay, no gap filling, rooms start public
 	Bus      Bus      // may be nil: events arrive only through Deliver
 
+	// Node names this node to its peers and to clients: an id unique in the deployment
+	// and the URL of its signalling WebSocket. Directory, when not nil, records which
+	// node hosts each meeting's room: a connection for a room hosted elsewhere is
+	// refused with wrong_node and the host's URL. Nil: every room is hosted here.
+	// LeaseTTL is how long a node's hold on a room lasts unless renewed (15s).
+	Node      Node
+	Directory RoomDirectory
+	LeaseTTL  time.Duration
+
 	Logger     *slog.Logger          // nil: discard
 	Registerer prometheus.Registerer // nil: a private registry
 	Now        func() time.Time      // nil: time.Now
@@ -123,6 +132,7 @@ func (l Limits) withDefaults() Limits {
 var (
 	ErrShuttingDown = errors.New("hub is shutting down")
 	ErrJoinRefused  = errors.New("join refused")
+	ErrWrongNode    = errors.New("room hosted by another node")
 )
 
 // resumeTokenTTL bounds a resume token's life; the room's resume window is the real limit.
@@ -130,6 +140,11 @@ const resumeTokenTTL = 24 * time.Hour
 
 // presenceTimeout bounds one Presence call.
 const presenceTimeout = 5 * time.Second
+
+const (
+	defaultLeaseTTL  = 15 * time.Second
+	directoryTimeout = 3 * time.Second // bounds one RoomDirectory call
+)
 
 // Hub runs the rooms of this node and accepts client connections to them.
 type Hub struct {
@@ -142,6 +157,9 @@ type Hub struct {
 	ballots    Ballots
 	iceServers []ICEServer
 	origins    []string
+	node       Node
+	directory  RoomDirectory
+	leaseTTL   time.Duration
 	media      *media
 	metrics    *metrics
 	upgrader   websocket.Upgrader
@@ -180,6 +198,9 @@ func NewHub(cfg Config) (*Hub, error) {
 		presence:     cfg.Presence,
 		ballots:      cfg.Ballots,
 		origins:      cfg.AllowedOrigins,
+		node:         cfg.Node,
+		directory:    cfg.Directory,
+		leaseTTL:     cfg.LeaseTTL,
 		presenceQ:    make(chan presenceCall, 4096),
 		presenceDone: make(chan struct{}),
 		rooms:        make(map[int64]*room),
@@ -190,6 +211,14 @@ func NewHub(cfg Config) (*Hub, error) {
 	}
 	if h.now == nil {
 		h.now = time.Now
+	}
+	if h.leaseTTL <= 0 {
+		h.leaseTTL = defaultLeaseTTL
+	}
+	if h.directory != nil || h.node != (Node{}) {
+		if err := h.node.Validate(); err != nil {
+			return nil, fmt.Errorf("new hub: %w", err)
+		}
 	}
 	for _, s := range cfg.ICEServers {
 		is := ICEServer{URLs: s.URLs, Username: s.Username}
@@ -395,6 +424,18 @@ func (h *Hub) Accept(ctx context.Context, conn Conn) error {
 		c.close()
 		return err
 	}
+	host, err := h.hostFor(ctx, req.meetingID)
+	if err != nil {
+		h.log.Error("find the node hosting a room", "meeting", req.meetingID, "err", err)
+		c.sendError(req.ref, CodeUnavailable, "the meeting's room cannot be found now: try again")
+		c.close()
+		return err
+	}
+	if host.ID != h.node.ID {
+		c.sendWrongNode(req.ref, host)
+		c.close()
+		return fmt.Errorf("%w: meeting %d is hosted by node %s", ErrWrongNode, req.meetingID, host.ID)
+	}
 	r := h.attach(req.meetingID)
 	if r == nil {
 		c.sendError(req.ref, CodeUnavailable, "the server is shutting down")
@@ -414,7 +455,11 @@ func (h *Hub) Accept(ctx context.Context, conn Conn) error {
 	// The room always answers: a pending join keeps it open.
 	if jerr := <-reply; jerr != nil {
 		c.peer.close()
-		c.sendError(req.ref, jerr.code, "%s", jerr.msg)
+		if jerr.code == CodeWrongNode {
+			c.sendWrongNode(req.ref, Node{URL: jerr.url})
+		} else {
+			c.sendError(req.ref, jerr.code, "%s", jerr.msg)
+		}
 		c.close()
 		return fmt.Errorf("%w: %s: %s", ErrJoinRefused, jerr.code, jerr.msg)
 	}
@@ -428,6 +473,54 @@ func (h *Hub) Accept(ctx context.Context, conn Conn) error {
 	}
 	c.close()
 	return err
+}
+
+// RoomURL returns the signalling URL of the node hosting meetingID's room, choosing
+// this node if none does: where a client should connect to join the meeting. Without a
+// directory it is this node's own URL, which may be empty.
+func (h *Hub) RoomURL(ctx context.Context, meetingID int64) (string, error) {
+	host, err := h.hostFor(ctx, meetingID)
+	if err != nil {
+		return "", err
+	}
+	return host.URL, nil
+}
+
+// hostFor returns the node hosting meetingID's room, claiming the room for this node
+// if no node holds it.
+func (h *Hub) hostFor(ctx context.Context, meetingID int64) (Node, error) {
+	if h.directory == nil {
+		return h.node, nil
+	}
+	h.mu.Lock()
+	r := h.rooms[meetingID]
+	h.mu.Unlock()
+	if r != nil && !r.moved.Load() {
+		return h.node, nil // the room renews its lease
+	}
+	ctx, cancel := context.WithTimeout(ctx, directoryTimeout)
+	defer cancel()
+	host, err := h.directory.Claim(ctx, meetingID, h.node, h.leaseTTL)
+	if err != nil {
+		return Node{}, fmt.Errorf("claim the room of meeting %d: %w", meetingID, err)
+	}
+	return host, nil
+}
+
+// releaseLease gives up this node's lease on meetingID's room, unless a new room for
+// the meeting has opened here since.
+func (h *Hub) releaseLease(meetingID int64) {
+	h.mu.Lock()
+	_, open := h.rooms[meetingID]
+	h.mu.Unlock()
+	if open {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), directoryTimeout)
+	defer cancel()
+	if err := h.directory.Release(ctx, meetingID, h.node); err != nil {
+		h.log.Warn("release the lease on a room", "meeting", meetingID, "err", err)
+	}
 }
 
 // enter registers an arriving connection unless the hub is closing.

@@ -95,6 +95,7 @@ const (
 	CodeMeetingClosed      = "meeting_closed"
 	CodeUnavailable        = "unavailable" // the room cannot start or the server is stopping
 	CodeBadOrigin          = "bad_origin"  // HTTP 403 on upgrade
+	CodeWrongNode          = "wrong_node"  // the room is hosted by another node: connect to url
 )
 
 // Error codes that refuse a cast ballot (voting/BALLOT.md says what is checked).
@@ -122,7 +123,7 @@ func ErrorCodes() []string {
 		CodeResumeFailed, CodeNotJoined, CodeAlreadyJoined, CodeForbidden,
 		CodePublishNotAllowed, CodeTooManyTracks, CodeRoomFull, CodeNotFound,
 		CodeItemMismatch, CodeGlare, CodeNegotiation, CodeMessageTooLarge,
-		CodeRateLimited, CodeMeetingClosed, CodeUnavailable, CodeBadOrigin,
+		CodeRateLimited, CodeMeetingClosed, CodeUnavailable, CodeBadOrigin, CodeWrongNode,
 		CodeBallotMalformed, CodeBadSignature, CodeWrongKey, CodeKeyNotApproved, CodeKeyRevoked,
 		CodeWrongPoll, CodeInvalidChoice, CodePollClosed, CodePollOpen, CodeNotEligible, CodeReplay,
 		CodeNoCastingVote, CodeNotPresiding, CodeNoTie,
@@ -138,6 +139,7 @@ const (
 	ReasonShutdown      = "shutdown"
 	ReasonTimeout       = "timeout"
 	ReasonError         = "error"
+	ReasonMoved         = "moved" // the room moved to another node
 )
 
 // Session states.
@@ -374,6 +376,7 @@ type ServerMessage struct {
 	Message     string        `json:"message,omitempty"`     // error, session
 	Reason      string        `json:"reason,omitempty"`      // closed, participant_left; error: why a voter is not eligible
 	Time        int64         `json:"time,omitempty"`        // pong: server time, Unix milliseconds
+	URL         string        `json:"url,omitempty"`         // error wrong_node: the hosting node's signalling URL
 	// receipt: the cast ballot's receipt, {"index","proof","checkpoint"}
 	Receipt json.RawMessage `json:"receipt,omitempty"`
 }

@@ -26,6 +26,7 @@ type room struct {
 	pending atomic.Int32  // joins on their way to the inbox
 	seq     atomic.Int64  // the meeting journal's sequence number, as far as the room knows
 	size    atomic.Int32  // participants, for Hub.Rooms
+	moved   atomic.Bool   // another node holds the room's lease now
 
 	// ----
 	participants map[string]*participant
@@ -37,6 +38,7 @@ type room struct {
 	ended        bool
 	endReason    string
 	loadErr      error
+	movedTo      Node           // the node hosting the room once it has moved
 	speaking     map[string]int // identities last announced as speaking
 	// Gap filling: events that arrived ahead of the journal sequence.
 	fetching bool
@@ -117,7 +119,14 @@ func (r *room) postCtx(ctx context.Context, fn func()) bool {
 
 func (r *room) run() {
 	defer r.hub.wg.Done()
-	defer close(r.done)
+	stopLease := r.keepLease()
+	r.loop()
+	close(r.done)
+	stopLease()
+}
+
+// loop runs the room until it is empty and forgotten by the hub.
+func (r *room) loop() {
 	r.load()
 	tick := time.NewTicker(speakingEvery)
 	defer tick.Stop()
@@ -132,6 +141,61 @@ func (r *room) run() {
 			return
 		}
 	}
+}
+
+// keepLease renews this node's lease on the room (claimed before the room was
+// opened) until stop is called, which then releases it, unless the room has moved.
+// A room whose lease another node has taken moves there.
+func (r *room) keepLease() (stop func()) {
+	h := r.hub
+	if h.directory == nil {
+		return func() {}
+	}
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(max(h.leaseTTL/3, time.Millisecond))
+		defer tick.Stop()
+		for {
+			ctx, cancel := context.WithTimeout(context.Background(), directoryTimeout)
+			host, err := h.directory.Claim(ctx, r.id, h.node, h.leaseTTL)
+			cancel()
+			switch {
+			case err != nil:
+				// Redis may come back before the lease runs out.
+				r.log.Warn("renew the lease on the room", "err", err)
+			case host.ID != h.node.ID:
+				r.log.Error("the room's lease is held by another node: moving there", "node", host.ID)
+				r.moved.Store(true)
+				r.post(func() { r.moveTo(host) })
+				return
+			}
+			select {
+			case <-tick.C:
+			case <-quit:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-done
+		if !r.moved.Load() {
+			h.releaseLease(r.id)
+		}
+	}
+}
+
+// moveTo ends the room on this node because host holds it now: everyone is told
+// where to connect and disconnected.
+func (r *room) moveTo(host Node) {
+	r.movedTo = host
+	for _, p := range r.participants {
+		if p.conn != nil {
+			p.conn.sendWrongNode("", host)
+		}
+	}
+	r.end(ReasonMoved)
 }
 
 // load reads the journal to learn the sequence number and the session state.
@@ -168,9 +232,9 @@ func (r *room) fold(ev MeetingEvent) {
 	}
 }
 
-// joinError refuses a join with an error code.
+// joinError refuses a join with an error code; url is the host's for wrong_node.
 type joinError struct {
-	code, msg string
+	code, msg, url string
 }
 
 // join admits c: a new participant, or one already here (resuming, or on a second
@@ -178,20 +242,22 @@ type joinError struct {
 func (r *room) join(c *connection, req joinRequest) *joinError {
 	r.pending.Add(-1)
 	switch {
+	case r.movedTo.ID != "":
+		return &joinError{code: CodeWrongNode, msg: "the meeting's room is on another node", url: r.movedTo.URL}
 	case r.loadErr != nil:
-		return &joinError{CodeUnavailable, "the meeting's journal cannot be read"}
+		return &joinError{code: CodeUnavailable, msg: "the meeting's journal cannot be read"}
 	case r.ended && r.endReason == ReasonMeetingClosed:
-		return &joinError{CodeMeetingClosed, "the meeting has closed"}
+		return &joinError{code: CodeMeetingClosed, msg: "the meeting has closed"}
 	case r.ended:
-		return &joinError{CodeUnavailable, "the server is shutting down"}
+		return &joinError{code: CodeUnavailable, msg: "the server is shutting down"}
 	}
 	now := r.hub.now()
 	p := r.participants[req.identity]
 	if req.grants == nil && (p == nil || p.session != req.session) {
-		return &joinError{CodeResumeFailed, "nothing to resume: join again with a token"}
+		return &joinError{code: CodeResumeFailed, msg: "nothing to resume: join again with a token"}
 	}
 	if p == nil && len(r.participants) >= r.hub.limits.MaxParticipants {
-		return &joinError{CodeRoomFull, "the room is full"}
+		return &joinError{code: CodeRoomFull, msg: "the room is full"}
 	}
 	resumed := p != nil
 	if p == nil {

@@ -3,8 +3,10 @@
 // and the offline verification of a published meeting record.
 //
 // A ballot is a canonical byte string (see BALLOT.md) signed with Ed25519 by the voter's
-// own device key; the server never holds a member's private key. Accepted ballots, and
-// every poll's opening and closing, are leaves of a per-meeting Merkle log hashed as in
+// own device key; the server never holds a member's private key. Where members vote by
+// a show of hands in a poll that is not a recorded vote, the clerk may record the count
+// instead (Count), signed with the clerk's key. Accepted ballots and counts, and every
+// poll's opening and closing, are leaves of a per-meeting Merkle log hashed as in
 // RFC 6962, whose tree heads are published as signed checkpoints (C2SP tlog-checkpoint in
 // the signed-note format).
 //

@@ -18,6 +18,7 @@ const (
 	EntryBallot  EntryKind = 0x01 // an accepted ballot with its signature and key
 	EntryOpening EntryKind = 0x02 // a poll opened
 	EntryClosing EntryKind = 0x03 // a poll closed
+	EntryCount   EntryKind = 0x04 // a show of hands counted in the room, signed by the clerk
 )
 
 func (k EntryKind) String() string {
@@ -28,6 +29,8 @@ func (k EntryKind) String() string {
 		return "opening"
 	case EntryClosing:
 		return "closing"
+	case EntryCount:
+		return "count"
 	}
 	return fmt.Sprintf("EntryKind(%#02x)", byte(k))
 }
@@ -37,6 +40,7 @@ type Entry struct {
 	Ballot  *SignedBallot
 	Opening *PollOpening
 	Closing *PollClosing
+	Count   *SignedCount
 }
 
 // Kind returns e's kind, or 0 if e holds nothing.
@@ -48,6 +52,8 @@ func (e Entry) Kind() EntryKind {
 		return EntryOpening
 	case e.Closing != nil:
 		return EntryClosing
+	case e.Count != nil:
+		return EntryCount
 	}
 	return 0
 }
@@ -65,6 +71,12 @@ func (e Entry) Poll() int64 {
 		return e.Opening.ID
 	case e.Closing != nil:
 		return e.Closing.Poll
+	case e.Count != nil:
+		c, err := ParseCount(e.Count.Bytes)
+		if err != nil {
+			return 0
+		}
+		return c.Poll
 	}
 	return 0
 }
@@ -78,6 +90,8 @@ func (e Entry) Encode() ([]byte, error) {
 		return EncodeOpening(e.Opening)
 	case EntryClosing:
 		return EncodeClosing(e.Closing)
+	case EntryCount:
+		return EncodeCountEntry(*e.Count)
 	}
 	return nil, fmt.Errorf("encode log entry: %w: empty entry", ErrMalformed)
 }
@@ -231,7 +245,7 @@ func timeOrZero(ms int64) time.Time {
 }
 
 // ParseEntry decodes a log entry strictly: every field as EncodeBallotEntry,
-// EncodeOpening and EncodeClosing write it, and nothing after.
+// EncodeOpening, EncodeClosing and EncodeCountEntry write it, and nothing after.
 func ParseEntry(data []byte) (Entry, error) {
 	d := decoder{b: data}
 	kind := EntryKind(d.u8("kind"))
@@ -248,6 +262,17 @@ func ParseEntry(data []byte) (Entry, error) {
 			return Entry{}, fmt.Errorf("parse log entry: %w", err)
 		}
 		e.Ballot = &SignedBallot{Bytes: slices.Clone(raw), Signature: slices.Clone(sig), PublicKey: slices.Clone(pub)}
+	case EntryCount:
+		raw := d.bytes16("count")
+		sig := d.take(ed25519.SignatureSize, "signature")
+		pub := d.take(ed25519.PublicKeySize, "public key")
+		if err := d.end(); err != nil {
+			return Entry{}, fmt.Errorf("parse log entry: %w", err)
+		}
+		if _, err := ParseCount(raw); err != nil {
+			return Entry{}, fmt.Errorf("parse log entry: %w", err)
+		}
+		e.Count = &SignedCount{Bytes: slices.Clone(raw), Signature: slices.Clone(sig), PublicKey: slices.Clone(pub)}
 	case EntryOpening:
 		p := &PollOpening{}
 		p.Meeting = d.id("meeting")

@@ -54,6 +54,14 @@ var (
 	// item that is not the current one, a second poll while one is open), or a write that
 	// lost a race, such as a log append at a size that another writer has already taken.
 	ErrConflict = errors.New("conflict")
+	// ErrNamedVote reports a count of hands in a recorded (named) vote, which takes
+	// each member's vote by name.
+	ErrNamedVote = errors.New("a recorded vote takes names, not a count")
+	// ErrOverCount reports votes beyond those who may give them: a count of hands
+	// larger than the number of eligible members present who have not voted by ballot,
+	// or a ballot from a member who has not voted when the count already covers every
+	// member who had not.
+	ErrOverCount = errors.New("more votes than members who may give them")
 	// ErrInquorate reports a poll that cannot open because the quorum is not present.
 	ErrInquorate = errors.New("the quorum is not present")
 	// ErrForbidden reports a signed-in user who may not do what they asked.

@@ -113,6 +113,9 @@ type Poll struct {
 	// Result is the final result, once decided: at the close, or after the casting
 	// vote when the close found an equality. Nil before.
 	Result *Result `json:"result,omitempty"`
+	// RoomCount is the last show of hands the clerk counted in the room, if any: its
+	// hands are votes beside the ballots (see Tally).
+	RoomCount *Count `json:"room_count,omitempty"`
 }
 
 // Validate reports a poll definition that cannot be decided: an unknown method, option
@@ -227,7 +230,13 @@ func (p *PollOpening) ApplyRoll(rc RollCall, r Rules) {
 // closes at time at, by user by (0 when it closed at its closing time), with
 // presentAtClose counting towards the quorum, and returns what the log records.
 func (p *PollOpening) Close(at time.Time, by int64, presentAtClose int, votes []Vote) (PollClosing, error) {
-	poll := Poll{PollOpening: *p, Closing: &PollClosing{PresentAtClose: presentAtClose}}
+	return p.CloseCounted(at, by, presentAtClose, votes, nil)
+}
+
+// CloseCounted is Close for a poll in which the clerk counted a show of hands in the
+// room (room, the last count; nil if none): its hands are in the closing's counts.
+func (p *PollOpening) CloseCounted(at time.Time, by int64, presentAtClose int, votes []Vote, room *Count) (PollClosing, error) {
+	poll := Poll{PollOpening: *p, Closing: &PollClosing{PresentAtClose: presentAtClose}, RoomCount: room}
 	var ordinary []Vote
 	for _, v := range votes {
 		if !v.Casting {

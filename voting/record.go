@@ -87,8 +87,11 @@ type RecordPoll struct {
 	Opening    PollOpening    `json:"opening"`
 	OpeningLog LogRef         `json:"opening_log"`
 	Ballots    []RecordBallot `json:"ballots"`
-	Closing    *PollClosing   `json:"closing,omitempty"`
-	ClosingLog *LogRef        `json:"closing_log,omitempty"`
+	// Counts are the shows of hands the clerk counted in the room, in log order; the
+	// last one counts.
+	Counts     []RecordCount `json:"counts,omitempty"`
+	Closing    *PollClosing  `json:"closing,omitempty"`
+	ClosingLog *LogRef       `json:"closing_log,omitempty"`
 	// Result is the final result, casting vote included; absent while the poll is open.
 	Result *Result `json:"result,omitempty"`
 }
@@ -104,6 +107,16 @@ type RecordBallot struct {
 	Casting  bool      `json:"casting,omitempty"`
 	Recorder int64     `json:"recorded_by,omitempty"` // the clerk who recorded it, if one did
 	Proxy    int64     `json:"proxy,omitempty"`
+}
+
+// RecordCount is a show of hands counted in the room: the signed count, where it is
+// in the log, and, for readers, what the bytes say (checked against them).
+type RecordCount struct {
+	SignedCount
+	LogRef
+	Recorder  int64         `json:"recorded_by"`
+	CountedAt time.Time     `json:"counted_at"`
+	Hands     []OptionCount `json:"hands"`
 }
 
 // RecordWithheld is a log entry that the record does not disclose, such as a ballot in
@@ -194,6 +207,19 @@ func BuildRecord(ctx context.Context, in RecordInput) (*Record, error) {
 			rp.Closing, rp.ClosingLog = e.Closing, &ref
 			continue
 		}
+		if e.Count != nil {
+			c, err := ParseCount(e.Count.Bytes)
+			if err != nil {
+				return nil, fmt.Errorf("build record: log entry %d: %w", i, err)
+			}
+			if _, ok := keys[string(e.Count.PublicKey)]; !ok {
+				return nil, fmt.Errorf("build record: log entry %d: key %s: %w", i, KeyIDOf(e.Count.PublicKey), ErrNotFound)
+			}
+			usedKeys[string(e.Count.PublicKey)] = true
+			rp.Counts = append(rp.Counts, RecordCount{SignedCount: *e.Count, LogRef: ref, Recorder: c.Recorder,
+				CountedAt: c.CountedAt, Hands: c.Counts})
+			continue
+		}
 		b, err := ParseBallot(e.Ballot.Bytes)
 		if err != nil {
 			return nil, fmt.Errorf("build record: log entry %d: %w", i, err)
@@ -221,8 +247,10 @@ func BuildRecord(ctx context.Context, in RecordInput) (*Record, error) {
 	for _, id := range order {
 		rp := polls[id]
 		if rp.Closing != nil {
-			votes, _, _ := (&verifier{rec: rec, leaves: map[int64]tlog.Hash{}}).pollVotes(rp, recKeys)
-			res, err := TallyPoll(&Poll{PollOpening: rp.Opening, Closing: rp.Closing}, votes)
+			v := &verifier{rec: rec, leaves: map[int64]tlog.Hash{}}
+			votes, _, closeIndex := v.pollVotes(rp, recKeys)
+			room := v.pollCount(rp, recKeys, closeIndex)
+			res, err := TallyPoll(&Poll{PollOpening: rp.Opening, Closing: rp.Closing, RoomCount: room}, votes)
 			if err == nil {
 				rp.Result = &res
 			}
@@ -262,6 +290,12 @@ func (r *Record) Withhold(withhold func(*RecordPoll) bool) error {
 				return err
 			}
 		}
+		for _, rc := range rp.Counts {
+			leaf, err := EncodeCountEntry(rc.SignedCount)
+			if err := hide(rc.Index, leaf, err); err != nil {
+				return err
+			}
+		}
 		if rp.Closing != nil && rp.ClosingLog != nil {
 			leaf, err := EncodeClosing(rp.Closing)
 			if err := hide(rp.ClosingLog.Index, leaf, err); err != nil {
@@ -278,6 +312,9 @@ func (r *Record) Withhold(withhold func(*RecordPoll) bool) error {
 	for _, rp := range r.Polls {
 		for _, rb := range rp.Ballots {
 			used[string(rb.PublicKey)] = true
+		}
+		for _, rc := range rp.Counts {
+			used[string(rc.PublicKey)] = true
 		}
 	}
 	r.Keys = slices.DeleteFunc(r.Keys, func(k RecordKey) bool { return !used[string(k.PublicKey)] })
@@ -496,13 +533,25 @@ func (v *verifier) poll(rp *RecordPoll, keys map[string]RecordKey) {
 	op := &rp.Opening
 	id := op.ID
 	votes, ordinary, closeIndex := v.pollVotes(rp, keys)
+	room := v.pollCount(rp, keys, closeIndex)
+	if room != nil {
+		// The hands are of eligible members who did not vote by ballot.
+		voters := map[int64]bool{}
+		for _, vt := range ordinary {
+			voters[vt.Voter] = true
+		}
+		if n := room.Total() + len(voters); n > len(op.Eligible) {
+			v.add(ProblemCount, id, -1, "%d hands counted in the room and %d members voting by ballot make %d votes, of %d eligible",
+				room.Total(), len(voters), n, len(op.Eligible))
+		}
+	}
 	if rp.Closing == nil {
 		if rp.Result != nil {
 			v.add(ProblemResult, id, -1, "a result for a poll that has not closed")
 		}
 		return
 	}
-	want, err := op.Close(rp.Closing.ClosedAt, rp.Closing.ClosedBy, rp.Closing.PresentAtClose, ordinary)
+	want, err := op.CloseCounted(rp.Closing.ClosedAt, rp.Closing.ClosedBy, rp.Closing.PresentAtClose, ordinary, room)
 	if err != nil {
 		v.add(ProblemResult, id, -1, "tallying the ballots: %v", err)
 		return
@@ -516,7 +565,7 @@ func (v *verifier) poll(rp *RecordPoll, keys map[string]RecordKey) {
 	if rp.Closing.Outcome != want.Outcome {
 		v.add(ProblemResult, id, closeIndex, "closing outcome %q, the ballots and rules give %q", rp.Closing.Outcome, want.Outcome)
 	}
-	final, err := TallyPoll(&Poll{PollOpening: *op, Closing: rp.Closing}, votes)
+	final, err := TallyPoll(&Poll{PollOpening: *op, Closing: rp.Closing, RoomCount: room}, votes)
 	if err != nil {
 		v.add(ProblemResult, id, -1, "tallying the ballots: %v", err)
 		return
@@ -531,11 +580,89 @@ func (v *verifier) poll(rp *RecordPoll, keys map[string]RecordKey) {
 			countsText(final.Counts), final.VotesCast, final.Abstentions, final.NotVoting, final.Ballots)
 	case !slices.Equal(got.Votes, final.Votes):
 		v.add(ProblemCount, id, -1, "the result's list of votes differs from the ballots")
+	case !slices.Equal(got.Counted, final.Counted):
+		v.add(ProblemCount, id, -1, "the result's hands counted in the room (%s) differ from the clerk's last count (%s)",
+			countsText(got.Counted), countsText(final.Counted))
+	case !reflect.DeepEqual(got.Equality, final.Equality):
+		v.add(ProblemResult, id, -1, "the result says of the equality %s, the ballots and rules give %s", equalityText(got.Equality), equalityText(final.Equality))
 	case got.Outcome != final.Outcome || got.Winner != final.Winner || got.CastingVote != final.CastingVote ||
 		got.PreponderantVote != final.PreponderantVote:
 		v.add(ProblemResult, id, -1, "result %q (winner %q, casting vote %q, preponderant vote %q), the ballots and rules give %q (%q, %q, %q)",
 			got.Outcome, got.Winner, got.CastingVote, got.PreponderantVote, final.Outcome, final.Winner, final.CastingVote, final.PreponderantVote)
 	}
+}
+
+func equalityText(e *Equality) string {
+	if e == nil {
+		return "none"
+	}
+	return fmt.Sprintf("%v: %s", e.Options, e.Resolution)
+}
+
+// pollCount checks the counts of hands in a poll and returns the last that holds,
+// nil if none does: each must be signed by its key, the key its recorder's, for this
+// poll and its options, in a poll that is not a recorded vote, logged while the poll
+// was open, and match what the record says of it.
+func (v *verifier) pollCount(rp *RecordPoll, keys map[string]RecordKey, closeIndex int64) *Count {
+	op := &rp.Opening
+	id := op.ID
+	var last *Count
+	lastIndex := int64(-1)
+	for _, rc := range rp.Counts {
+		idx := rc.Index
+		if leaf, err := EncodeCountEntry(rc.SignedCount); err != nil {
+			v.add(ProblemBallot, id, idx, "count: %v", err)
+			continue
+		} else {
+			v.entry(id, rc.LogRef, leaf)
+		}
+		c, err := rc.SignedCount.Open()
+		switch {
+		case errIsBadSignature(err):
+			v.add(ProblemSignature, id, idx, "count by user %d: the signature does not verify", rc.Recorder)
+			continue
+		case err != nil:
+			v.add(ProblemBallot, id, idx, "count: %v", err)
+			continue
+		}
+		ok := true
+		if k, known := keys[string(rc.PublicKey)]; !known {
+			v.add(ProblemKey, id, idx, "key %s is not among the record's keys", KeyIDOf(rc.PublicKey))
+			ok = false
+		} else if k.User != c.Recorder {
+			v.add(ProblemKey, id, idx, "count signed with the key of user %d, recorded by user %d", k.User, c.Recorder)
+			ok = false
+		}
+		if rc.Recorder != c.Recorder || !rc.CountedAt.Equal(c.CountedAt) || !slices.Equal(rc.Hands, c.Counts) {
+			v.add(ProblemBallot, id, idx, "what the record says of the count (%s) differs from the signed count (%s)",
+				countsText(rc.Hands), countsText(c.Counts))
+			ok = false
+		}
+		if c.Meeting != op.Meeting || c.Item != op.Item || c.Poll != id || c.Challenge != op.Challenge {
+			v.add(ProblemBallot, id, idx, "count for meeting %d item %d poll %d or with another challenge", c.Meeting, c.Item, c.Poll)
+			ok = false
+		}
+		if op.Named {
+			v.add(ProblemBallot, id, idx, "a count of hands in a recorded vote, which takes names")
+			ok = false
+		}
+		if err := countsFit(op, &c); err != nil {
+			v.add(ProblemBallot, id, idx, "%v", err)
+			ok = false
+		}
+		switch {
+		case idx <= rp.OpeningLog.Index:
+			v.add(ProblemLog, id, idx, "count logged before the poll opened")
+			ok = false
+		case closeIndex >= 0 && idx > closeIndex:
+			v.add(ProblemLog, id, idx, "count logged after the poll closed")
+			ok = false
+		}
+		if ok && idx > lastIndex {
+			last, lastIndex = &c, idx
+		}
+	}
+	return last
 }
 
 func errIsBadSignature(err error) bool { return err != nil && errors.Is(err, ErrBadSignature) }

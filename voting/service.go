@@ -54,8 +54,9 @@ type Options struct {
 	// signs cannot be checked once the process has gone.
 	LogKey *LogKey
 	// Origin is the deployment's public URL, such as https://chamber.example.gov.uk;
-	// each meeting's log is named by its host and path (MeetingOrigin). It must not
-	// change while a meeting is voting.
+	// a meeting's log is named by its host and path (MeetingOrigin) when the log is
+	// created, and keeps that name for good (the store holds it), so that receipts and
+	// records stay valid if the deployment moves to another URL or port.
 	Origin string
 	// People and Motions default to the RollReader when it implements them.
 	People  People
@@ -87,8 +88,9 @@ type Service struct {
 	progress time.Duration
 	runEvery time.Duration
 
-	mu      sync.Mutex           // guards pending
+	mu      sync.Mutex           // guards pending, origins
 	pending map[int64]*throttled // progress events waiting to be published, by poll
+	origins map[int64]string     // each meeting's log name as stored, which never changes
 
 	rolls *rollCache // what ballots are checked against, by journal sequence number
 }
@@ -106,7 +108,7 @@ func NewService(store Store, roll RollReader, opts Options) *Service {
 		store: store, roll: roll, people: opts.People, motions: opts.Motions, decider: opts.MotionDecider,
 		pub: opts.Publisher, log: opts.Logger, now: opts.Now, random: opts.Random, key: opts.LogKey,
 		origin: originBase(opts.Origin), progress: opts.ProgressEvery, runEvery: opts.RunEvery,
-		pending: map[int64]*throttled{}, rolls: newRollCache(),
+		pending: map[int64]*throttled{}, origins: map[int64]string{}, rolls: newRollCache(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -158,12 +160,38 @@ func originBase(public string) string {
 // log entries carry.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
-// Origin returns the name of a meeting's log.
-func (s *Service) Origin(meetingID int64) string { return MeetingOrigin(s.origin, meetingID) }
+// Origin returns the name of a meeting's log: the name it was created with, or, for
+// a meeting that has no log yet, the name it will get here.
+func (s *Service) Origin(ctx context.Context, meetingID int64) (string, error) {
+	s.mu.Lock()
+	origin, ok := s.origins[meetingID]
+	s.mu.Unlock()
+	if ok {
+		return origin, nil
+	}
+	origin, err := s.store.LogOrigin(ctx, meetingID)
+	if errors.Is(err, ErrNotFound) {
+		return s.newOrigin(meetingID), nil
+	}
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.origins[meetingID] = origin
+	s.mu.Unlock()
+	return origin, nil
+}
 
-// meetingLog returns a meeting's log, for reading.
-func (s *Service) meetingLog(meetingID int64) *Log {
-	return NewLog(s.Origin(meetingID), s.store.Log(meetingID))
+// newOrigin is the name a meeting's log gets when it is created on this deployment.
+func (s *Service) newOrigin(meetingID int64) string { return MeetingOrigin(s.origin, meetingID) }
+
+// meetingLog returns a meeting's log under its stored name, for reading.
+func (s *Service) meetingLog(ctx context.Context, meetingID int64) (*Log, error) {
+	origin, err := s.Origin(ctx, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	return NewLog(origin, s.store.Log(meetingID)), nil
 }
 
 // forbid is ErrUnauthenticated for the public and ErrForbidden for a signed-in user.

@@ -88,7 +88,7 @@ func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot,
 	}
 	b, err := sb.Open()
 	if err != nil {
-		return Receipt{}, false, s.refused(ctx, sb, nil, nil, now, err)
+		return Receipt{}, false, s.refused(ctx, actor, sb, nil, nil, now, err)
 	}
 	switch {
 	case b.Signer() != actor.UserID:
@@ -99,7 +99,7 @@ func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot,
 		err = fmt.Errorf("a vote recorded in the room must be signed by the clerk recording it: %w", ErrWrongKey)
 	}
 	if err != nil {
-		return Receipt{}, false, s.refused(ctx, sb, &b, nil, now, err)
+		return Receipt{}, false, s.refused(ctx, actor, sb, &b, nil, now, err)
 	}
 	seq, key, err := s.refsOf(ctx, &b, sb)
 	if err != nil {
@@ -111,7 +111,7 @@ func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot,
 		if r, ok, derr := s.sentBefore(ctx, sb); ok || derr != nil {
 			return r, false, derr
 		}
-		return Receipt{}, false, s.refused(ctx, sb, &b, nil, now, err)
+		return Receipt{}, false, s.refused(ctx, actor, sb, &b, nil, now, err)
 	}
 	if err != nil {
 		return Receipt{}, false, err
@@ -123,11 +123,11 @@ func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot,
 		if r, ok, derr := s.sentBefore(ctx, sb); ok || derr != nil {
 			return r, false, derr
 		}
-		return Receipt{}, false, s.refused(ctx, sb, &b, &p, now, err)
+		return Receipt{}, false, s.refused(ctx, actor, sb, &b, &p, now, err)
 	}
 	stored, dup, err := s.store.SubmitBallot(ctx, sub)
 	if err != nil {
-		return Receipt{}, false, s.refused(ctx, sb, &b, &p, now, err)
+		return Receipt{}, false, s.refused(ctx, actor, sb, &b, &p, now, err)
 	}
 	receipt, err := s.receipt(ctx, p.Meeting, stored.Index)
 	if err != nil {
@@ -306,7 +306,11 @@ func (s *Service) checkCasting(ctx context.Context, actor agenda.Actor, b *Ballo
 // that it is in the log as it was just after it was appended, and that tree's
 // checkpoint. It is the same whenever it is asked for.
 func (s *Service) receipt(ctx context.Context, meetingID, index int64) (Receipt, error) {
-	head, proof, err := s.meetingLog(meetingID).proveAppended(ctx, index)
+	log, err := s.meetingLog(ctx, meetingID)
+	if err != nil {
+		return Receipt{}, err
+	}
+	head, proof, err := log.proveAppended(ctx, index)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -320,20 +324,30 @@ func (s *Service) receipt(ctx context.Context, meetingID, index int64) (Receipt,
 // refused logs a refused ballot and keeps it for the clerk, with the reason and never
 // the choice, and returns err. Failures that are not refusals (the database is down)
 // are only returned.
-func (s *Service) refused(ctx context.Context, sb SignedBallot, b *Ballot, p *Poll, now time.Time, err error) error {
+func (s *Service) refused(ctx context.Context, actor agenda.Actor, sb SignedBallot, b *Ballot, p *Poll, now time.Time, err error) error {
 	reason := refusalReason(err)
 	if reason == "" {
 		return err
 	}
-	attrs := []slog.Attr{slog.Any("ballot", sb), slog.String("reason", reason)}
+	attrs := []slog.Attr{slog.Any("ballot", sb), slog.String("reason", reason), slog.Int64("by", actor.UserID)}
+	var voter int64
 	if b != nil {
+		voter = b.Voter
 		attrs = append(attrs, slog.Int64("poll", b.Poll), slog.Int64("voter", b.Voter), slog.Int64("recorder", b.Recorder))
 	}
 	s.log.LogAttrs(ctx, slog.LevelInfo, "ballot refused", attrs...)
+	s.keepRefusal(ctx, actor, p, voter, reason, sb.Hash(), now)
+	return err
+}
+
+// keepRefusal keeps a refused attempt for the clerk against the poll p it was checked
+// against. An attempt refused before its poll is read (it does not parse or verify,
+// or its signer is not who sends it) is only logged: it is no one's vote.
+func (s *Service) keepRefusal(ctx context.Context, actor agenda.Actor, p *Poll, voter int64, reason string, hash [32]byte, now time.Time) {
 	if p == nil {
-		return err // no poll to keep it against
+		return
 	}
-	ref := Refusal{Meeting: p.Meeting, Poll: p.ID, Voter: b.Voter, Reason: reason, Hash: sb.Hash(), At: now}
+	ref := Refusal{Meeting: p.Meeting, Poll: p.ID, Voter: voter, By: actor.UserID, Reason: reason, Hash: hash, At: now}
 	if rerr := s.store.RecordRefusal(ctx, ref); rerr != nil {
 		// The voter may name no user at all; keep the attempt without them.
 		ref.Voter = 0
@@ -341,7 +355,6 @@ func (s *Service) refused(ctx context.Context, sb SignedBallot, b *Ballot, p *Po
 			s.log.Warn("keeping a refused ballot", "poll", p.ID, "err", rerr)
 		}
 	}
-	return err
 }
 
 // refusalReason names why a ballot was refused, or "" for a failure that is not a
@@ -359,7 +372,8 @@ func refusalReason(err error) string {
 		{ErrKeyRevoked, "key_revoked"}, {ErrKeyNotApproved, "key_not_approved"}, {ErrWrongPoll, "wrong_poll"},
 		{ErrInvalidChoice, "invalid_choice"}, {ErrPollClosed, "poll_closed"}, {ErrPollOpen, "poll_open"},
 		{ErrReplay, "replay"}, {ErrNoTie, "no_tie"}, {ErrNoCastingVote, "no_casting_vote"},
-		{ErrNotPresiding, "not_presiding"}, {ErrForbidden, "forbidden"}, {ErrUnauthenticated, "unauthenticated"},
+		{ErrNotPresiding, "not_presiding"}, {ErrNamedVote, "named_vote"}, {ErrOverCount, "over_count"},
+		{ErrForbidden, "forbidden"}, {ErrUnauthenticated, "unauthenticated"},
 	} {
 		if errors.Is(err, r.err) {
 			return r.reason

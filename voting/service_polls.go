@@ -136,7 +136,7 @@ func (s *Service) OpenPoll(ctx context.Context, actor agenda.Actor, in PollInput
 		return PollView{}, fmt.Errorf("open a poll: challenge: %w", err)
 	}
 	priv := private(r)
-	_, ev, err := s.store.OpenPoll(ctx, s.Origin(m.ID), &p, func(op *PollOpening) (VoteEvent, error) {
+	_, ev, err := s.store.OpenPoll(ctx, s.newOrigin(m.ID), &p, func(op *PollOpening) (VoteEvent, error) {
 		return s.event(EventPollOpened, m.ID, now, actor.UserID, priv, viewOf(Poll{PollOpening: *op}, priv))
 	})
 	if err != nil {
@@ -337,11 +337,11 @@ func (s *Service) close(ctx context.Context, actor agenda.Actor, p Poll, at time
 				votes = append(votes, VoteOf(&b.Ballot))
 			}
 		}
-		closing, err := p.Close(at, by, rc.Present, votes)
+		closing, err := p.CloseCounted(at, by, rc.Present, votes, p.RoomCount)
 		if err != nil {
 			return PollClosing{}, nil, nil, err
 		}
-		closed := Poll{PollOpening: p.PollOpening, Closing: &closing}
+		closed := Poll{PollOpening: p.PollOpening, Closing: &closing, RoomCount: p.RoomCount}
 		ev, err := s.event(EventPollClosed, p.Meeting, now, actor.UserID, priv, viewOf(closed, priv))
 		if err != nil {
 			return PollClosing{}, nil, nil, err
@@ -404,12 +404,16 @@ func tiedOptions(p *PollOpening, counts []OptionCount) []string {
 }
 
 // decide tells the agenda the outcome of a poll on a motion. The poll's result stands
-// whatever the agenda answers; a failure is logged for the clerk to set by hand.
+// whatever the agenda answers; a failure is logged for the clerk to set by hand. The
+// outcome follows from the votes, not from the authority of whoever closed the poll or
+// gave the casting vote (the presiding member casts with their identity alone), so it
+// is recorded with the server's authority in that person's name.
 func (s *Service) decide(ctx context.Context, actor agenda.Actor, p *PollOpening, res *Result) {
 	if s.decider == nil || p.Motion == 0 || (res.Outcome != OutcomeCarried && res.Outcome != OutcomeLost) {
 		return
 	}
-	if err := s.decider.DecideMotion(ctx, actor, p.Meeting, p.Motion, res.Outcome == OutcomeCarried); err != nil {
+	recorder := agenda.Actor{UserID: actor.UserID, Name: actor.Name, Admin: true}
+	if err := s.decider.DecideMotion(ctx, recorder, p.Meeting, p.Motion, res.Outcome == OutcomeCarried); err != nil {
 		s.log.Error("recording a motion's outcome", "meeting", p.Meeting, "motion", p.Motion, "poll", p.ID, "err", err)
 	}
 }
@@ -476,6 +480,9 @@ type Progress struct {
 	NotVoted int `json:"not_voted"`
 	// Ballots counts every ballot accepted, changed votes included.
 	Ballots int `json:"ballots"`
+	// CountedInRoom is the number of hands in the clerk's last count in the room; the
+	// counts include them, and NotVoted leaves them out.
+	CountedInRoom int `json:"counted_in_room,omitempty"`
 	// Waiting names those who have not voted yet, for the chair and the clerk.
 	Waiting []RecordMember `json:"waiting,omitempty"`
 	// Counts are the running counts per option, where they may be shown.
@@ -531,8 +538,12 @@ func progressOf(p Poll, all []Vote, r agenda.Roll, staff bool) Progress {
 			pr.Waiting = append(pr.Waiting, RecordMember{User: id, Name: r.People[id], Role: string(roles[id])})
 		}
 	}
+	if p.RoomCount != nil {
+		pr.CountedInRoom = p.RoomCount.Total()
+		pr.NotVoted = max(pr.NotVoted-pr.CountedInRoom, 0)
+	}
 	if p.LiveTally || p.Closing != nil {
-		if res, err := TallyPoll(&Poll{PollOpening: p.PollOpening}, votes); err == nil {
+		if res, err := TallyPoll(&Poll{PollOpening: p.PollOpening, RoomCount: p.RoomCount}, votes); err == nil {
 			pr.Counts = res.Counts
 		}
 	}

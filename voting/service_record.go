@@ -15,14 +15,18 @@ import (
 // latest published, and returns it (a C2SP signed note). Checkpoints say how many
 // entries the log has and their root hash, nothing else, so anyone may have them.
 func (s *Service) Checkpoint(ctx context.Context, meetingID int64) ([]byte, error) {
-	head, err := s.meetingLog(meetingID).Head(ctx)
+	log, err := s.meetingLog(ctx, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	head, err := log.Head(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if head.Size == 0 {
 		return nil, fmt.Errorf("log of meeting %d: no votes: %w", meetingID, ErrNotFound)
 	}
-	vkey, err := s.VerifierKey(meetingID)
+	vkey, err := s.key.VerifierKey(log.Origin())
 	if err != nil {
 		return nil, err
 	}
@@ -43,8 +47,12 @@ func (s *Service) Checkpoint(ctx context.Context, meetingID int64) ([]byte, erro
 
 // VerifierKey returns the note verifier key that checks a meeting's checkpoints:
 // derived from the server's log key and the meeting's log name.
-func (s *Service) VerifierKey(meetingID int64) (string, error) {
-	return s.key.VerifierKey(s.Origin(meetingID))
+func (s *Service) VerifierKey(ctx context.Context, meetingID int64) (string, error) {
+	origin, err := s.Origin(ctx, meetingID)
+	if err != nil {
+		return "", err
+	}
+	return s.key.VerifierKey(origin)
 }
 
 // ServerKey returns the public half of the server's log key, which the council
@@ -55,12 +63,20 @@ func (s *Service) ServerKey() string { return EncodePublicKey(s.key.Public()) }
 // from, so that a voter can check that a later checkpoint (the published record's)
 // extends the one in their receipt.
 func (s *Service) ConsistencyProof(ctx context.Context, meetingID, from, to int64) (tlog.TreeProof, error) {
-	return s.meetingLog(meetingID).ConsistencyProof(ctx, from, to)
+	log, err := s.meetingLog(ctx, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	return log.ConsistencyProof(ctx, from, to)
 }
 
 // InclusionProof proves that entry index is in the meeting's log at size.
 func (s *Service) InclusionProof(ctx context.Context, meetingID, index, size int64) (tlog.RecordProof, error) {
-	return s.meetingLog(meetingID).InclusionProof(ctx, index, size)
+	log, err := s.meetingLog(ctx, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	return log.InclusionProof(ctx, index, size)
 }
 
 // Record builds the meeting's vote record as of its log now, for `chamber verify` and
@@ -113,7 +129,11 @@ func (s *Service) Record(ctx context.Context, actor agenda.Actor, meetingID int6
 	if err != nil {
 		return nil, err
 	}
-	vkey, err := s.VerifierKey(meetingID)
+	log, err := s.meetingLog(ctx, meetingID)
+	if err != nil {
+		return nil, err
+	}
+	vkey, err := s.key.VerifierKey(log.Origin())
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +144,7 @@ func (s *Service) Record(ctx context.Context, actor agenda.Actor, meetingID int6
 	in := RecordInput{
 		Meeting:     RecordMeeting{ID: m.ID, Title: m.Title, Committee: first.Committee.Name, StartsAt: m.StartsAt},
 		Keys:        keys,
-		Log:         s.meetingLog(meetingID),
+		Log:         log,
 		Checkpoint:  signed,
 		VerifierKey: vkey,
 	}
@@ -162,12 +182,23 @@ func (s *Service) signingKeys(ctx context.Context, polls []Poll) ([]Key, error) 
 		if err != nil {
 			return nil, err
 		}
+		ids := make([]KeyID, 0, len(ballots))
 		for _, b := range ballots {
-			if seen[b.Key] {
+			ids = append(ids, b.Key)
+		}
+		counts, err := s.store.Counts(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range counts {
+			ids = append(ids, c.Key)
+		}
+		for _, id := range ids {
+			if seen[id] {
 				continue
 			}
-			seen[b.Key] = true
-			k, err := s.store.Key(ctx, b.Key)
+			seen[id] = true
+			k, err := s.store.Key(ctx, id)
 			if err != nil {
 				return nil, err
 			}
@@ -192,6 +223,9 @@ func members(rec *Record, r agenda.Roll) []RecordMember {
 		}
 		for _, b := range rp.Ballots {
 			users[b.Voter], users[b.Recorder], users[b.Proxy] = true, true, true
+		}
+		for _, c := range rp.Counts {
+			users[c.Recorder] = true
 		}
 	}
 	delete(users, 0)

@@ -203,7 +203,7 @@ func TestServiceEligibility(t *testing.T) {
 					}
 					return
 				}
-				vkey, _ := w.svc.VerifierKey(p.Meeting)
+				vkey, _ := w.svc.VerifierKey(w.ctx, p.Meeting)
 				leaf, _ := voting.EncodeBallotEntry(sb)
 				if _, err := voting.VerifyReceipt(r, leaf, vkey); err != nil {
 					t.Errorf("receipt: %v", err)
@@ -901,7 +901,7 @@ func TestServiceRecord(t *testing.T) {
 		w.must(err)
 		public, err := w.svc.Record(w.ctx, agenda.Anyone, f.meeting.ID)
 		w.must(err)
-		vkey, _ := w.svc.VerifierKey(f.meeting.ID)
+		vkey, _ := w.svc.VerifierKey(w.ctx, f.meeting.ID)
 		for name, rec := range map[string]*voting.Record{"full": full, "public": public} {
 			data, err := json.Marshal(rec)
 			w.must(err)
@@ -956,7 +956,9 @@ func TestServiceRecord(t *testing.T) {
 		w.must(err)
 		proof, err := w.svc.ConsistencyProof(w.ctx, f.meeting.ID, 3, head.Size)
 		w.must(err)
-		leaves, err := voting.NewLog(w.svc.Origin(f.meeting.ID), w.store.Log(f.meeting.ID)).TreeHead(w.ctx, 3)
+		origin, err := w.svc.Origin(w.ctx, f.meeting.ID)
+		w.must(err)
+		leaves, err := voting.NewLog(origin, w.store.Log(f.meeting.ID)).TreeHead(w.ctx, 3)
 		w.must(err)
 		if err := voting.VerifyConsistency(leaves, head, proof); err != nil {
 			t.Errorf("consistency proof: %v", err)

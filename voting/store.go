@@ -2,6 +2,8 @@ package voting
 
 import (
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"time"
 )
 
@@ -25,7 +27,8 @@ type Store interface {
 	RevokeKey(ctx context.Context, id KeyID, by int64, at time.Time) (Key, error)
 
 	// OpenPoll stores a new poll, assigning p.ID, logs its opening in the log of
-	// p.Meeting named origin (created on first use), and appends the event that opened
+	// p.Meeting (created on first use and then named origin; a log that exists keeps
+	// the name it was created with), and appends the event that opened
 	// returns for it (called once p.ID is known) to the meeting's journal, all in one
 	// transaction. It fails with ErrConflict while another poll of the meeting is open
 	// or awaits its casting vote. It returns the log index and the event as journaled.
@@ -67,9 +70,31 @@ type Store interface {
 	Votes(ctx context.Context, poll int64) ([]Vote, error)
 	// RecordRefusal keeps a refused ballot attempt for the clerk and the audit trail.
 	RecordRefusal(ctx context.Context, r Refusal) error
+	// Refusals returns the refused attempts kept for a poll, oldest first.
+	Refusals(ctx context.Context, poll int64) ([]Refusal, error)
+
+	// SubmitCount stores a show of hands the clerk counted and logs it, and makes it
+	// the poll's count (Poll.RoomCount), in one transaction. Inside it, with the log
+	// locked, it checks what a concurrent writer could change: the poll must be open
+	// (ErrPollClosed); the same count again (the same bytes) is returned as stored,
+	// with dup true; a nonce the recorder used in the poll before fails with
+	// ErrReplay; and the hands may not outnumber the members of in.MayVote who have
+	// not voted by ballot (ErrOverCount). Once a poll has a count, the store refuses
+	// with ErrOverCount a ballot from a member who has not voted before if the hands,
+	// the members who have voted by ballot and this one would outnumber the poll's
+	// eligible voters.
+	SubmitCount(ctx context.Context, in CountSubmission) (c StoredCount, dup bool, err error)
+	// CountByHash returns the count whose bytes have the given SHA-256, ErrNotFound
+	// if none.
+	CountByHash(ctx context.Context, hash [32]byte) (StoredCount, error)
+	// Counts returns a poll's counts in log order.
+	Counts(ctx context.Context, poll int64) ([]StoredCount, error)
 
 	// Log returns the log store of a meeting, for reading (tree heads, proofs, leaves).
 	Log(meeting int64) LogStore
+	// LogOrigin returns the name a meeting's log was created with, which it keeps for
+	// good; ErrNotFound if the meeting has no log yet.
+	LogOrigin(ctx context.Context, meeting int64) (string, error)
 	// SaveCheckpoint keeps a signed checkpoint of a meeting's log at size.
 	SaveCheckpoint(ctx context.Context, meeting, size int64, signed []byte, at time.Time) error
 	// LatestCheckpoint returns the signed checkpoint of the largest size kept,
@@ -115,12 +140,28 @@ type StoredBallot struct {
 	Events []VoteEvent
 }
 
-// Refusal is a ballot the server refused, and why.
+// Refusal is a ballot (or a count of hands) the server refused, and why: never the
+// choice.
 type Refusal struct {
-	Meeting int64
-	Poll    int64
-	Voter   int64 // 0 when the ballot did not parse
-	Reason  string
-	Hash    [32]byte // of the submitted bytes
-	At      time.Time
+	Meeting int64 `json:"meeting"`
+	Poll    int64 `json:"poll"`
+	// Voter is the member the ballot named; 0 for a count, or when the ballot did not
+	// parse or named nobody the server knows.
+	Voter int64 `json:"voter,omitempty"`
+	// By is who submitted it (0: unknown).
+	By int64 `json:"submitted_by,omitempty"`
+	// Reason is the reason code: the refusal's kind, such as "replay", "poll_closed"
+	// or "not_eligible: absent".
+	Reason string    `json:"reason"`
+	Hash   [32]byte  `json:"-"` // of the submitted bytes
+	At     time.Time `json:"at"`
+}
+
+// MarshalJSON adds the hash of the submitted bytes, in hex, as ballot_hash.
+func (r Refusal) MarshalJSON() ([]byte, error) {
+	type plain Refusal
+	return json.Marshal(struct {
+		plain
+		Hash string `json:"ballot_hash"`
+	}{plain(r), hex.EncodeToString(r.Hash[:])})
 }

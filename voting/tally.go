@@ -70,6 +70,68 @@ type Result struct {
 	PreponderantVote string `json:"preponderant_vote,omitempty"`
 	// Votes are the final votes, one per voter, by voter id.
 	Votes []Vote `json:"votes"`
+	// Counted are the hands counted in the room for each option (the clerk's last
+	// count), which Counts include; none if the clerk counted none.
+	Counted []OptionCount `json:"counted_in_room,omitempty"`
+	// Equality says, where the votes were equal between options that could win, how
+	// the equality was resolved, or why it stood.
+	Equality *Equality `json:"equality,omitempty"`
+}
+
+// Equality is an equality of votes in a poll and what became of it.
+type Equality struct {
+	// Options are those with equal votes.
+	Options []string `json:"options"`
+	// Resolution is what decided it, or why nothing did (Resolution constants).
+	Resolution Resolution `json:"resolution"`
+}
+
+// Resolution says how an equality of votes was treated.
+type Resolution string
+
+// Resolutions of an equality. Where nothing resolves it, a motion is not carried and
+// a choice is not made (LGA 1972 Sch. 12 para 39 gives the casting vote; nothing else
+// carries a motion that does not have a majority).
+const (
+	// ResolvedByCastingVote: the presiding member's second, casting vote decided it.
+	ResolvedByCastingVote Resolution = "casting_vote"
+	// AwaitingCastingVote: the poll waits for the presiding member's casting vote.
+	AwaitingCastingVote Resolution = "awaiting_casting_vote"
+	// ResolvedByPreponderantVote: the presiding member's own vote decided it.
+	ResolvedByPreponderantVote Resolution = "preponderant_vote"
+	// NoCastingVoteInRules: the rules give the person presiding neither a casting nor
+	// a preponderant vote.
+	NoCastingVoteInRules Resolution = "no_casting_vote_in_rules"
+	// NoPresidingMember: the rules give one, but nobody presiding the poll could give
+	// it (none eligible to vote on the item when it opened).
+	NoPresidingMember Resolution = "no_presiding_member"
+	// PresidingVoteNotInEquality: under a preponderant vote, the presiding member
+	// abstained, did not vote, or voted for an option not in the equality.
+	PresidingVoteNotInEquality Resolution = "presiding_vote_not_in_equality"
+	// PreponderantVoteAddsNone: under an absolute majority a preponderant vote adds
+	// no vote, so it cannot make the majority.
+	PreponderantVoteAddsNone Resolution = "preponderant_vote_adds_no_vote"
+)
+
+// Text says in words what became of the equality, for minutes and summaries.
+func (r Resolution) Text() string {
+	switch r {
+	case ResolvedByCastingVote:
+		return "decided by the casting vote of the member presiding"
+	case AwaitingCastingVote:
+		return "awaiting the casting vote of the member presiding"
+	case ResolvedByPreponderantVote:
+		return "decided by the vote of the member presiding, which prevails on an equality"
+	case NoCastingVoteInRules:
+		return "the rules give no casting vote, so the equality stands"
+	case NoPresidingMember:
+		return "no member presiding could give a casting vote, so the equality stands"
+	case PresidingVoteNotInEquality:
+		return "the member presiding did not vote for either side of the equality, so it stands"
+	case PreponderantVoteAddsNone:
+		return "under an absolute majority the presiding member's vote adds no vote, so the equality stands"
+	}
+	return string(r)
 }
 
 // TallyInput is everything a tally depends on.
@@ -93,6 +155,9 @@ type TallyInput struct {
 	PreponderantVote bool
 	// Presiding is who may give it.
 	Presiding int64
+	// Room are the hands counted in the room for each option, votes beside Votes
+	// (nil: no count).
+	Room []OptionCount
 }
 
 // TallyPoll tallies p's ballots: Votes in log order. For a poll still open it checks
@@ -110,6 +175,9 @@ func TallyPoll(p *Poll, votes []Vote) (Result, error) {
 		CastingVote:      p.CastingVote,
 		PreponderantVote: p.PreponderantVote,
 		Presiding:        p.Presiding,
+	}
+	if p.RoomCount != nil {
+		in.Room = p.RoomCount.Counts
 	}
 	if p.Closing != nil {
 		in.PresentAtClose = p.Closing.PresentAtClose
@@ -175,6 +243,17 @@ func Tally(in TallyInput) (Result, error) {
 		res.Votes = append(res.Votes, v)
 	}
 	slices.SortFunc(res.Votes, func(a, b Vote) int { return cmp.Compare(a.Voter, b.Voter) })
+	room := 0
+	if in.Room != nil {
+		for _, oc := range in.Room {
+			if !def.HasOption(oc.Option) || oc.Count < 0 {
+				return Result{}, fmt.Errorf("tally: hands counted for %q: %w", oc.Option, ErrInvalidChoice)
+			}
+			count[oc.Option] += oc.Count
+			room += oc.Count
+		}
+		res.Counted = slices.Clone(in.Room)
+	}
 	for _, o := range in.Options {
 		res.Counts = append(res.Counts, OptionCount{Option: o, Count: count[o]})
 		if o == OptionAbstain {
@@ -189,6 +268,7 @@ func Tally(in TallyInput) (Result, error) {
 				res.NotVoting++
 			}
 		}
+		res.NotVoting = max(res.NotVoting-room, 0) // the hands are of those who had not voted
 	}
 
 	if in.PresentAtOpen < in.QuorumRequired || in.PresentAtClose < in.QuorumRequired {
@@ -254,12 +334,15 @@ func Tally(in TallyInput) (Result, error) {
 		}
 		return res, nil
 	}
+	eq := &Equality{Options: slices.Clone(tied)}
+	res.Equality = eq
 	switch {
 	case casting != nil:
 		if !slices.Contains(tied, casting.Choice) {
 			return Result{}, fmt.Errorf("tally: casting vote for %q, not among %v: %w", casting.Choice, tied, ErrNoTie)
 		}
 		res.CastingVote = casting.Choice
+		eq.Resolution = ResolvedByCastingVote
 		switch {
 		case in.Method == Plurality:
 			res.Outcome, res.Winner = OutcomeDecided, casting.Choice
@@ -268,11 +351,13 @@ func Tally(in TallyInput) (Result, error) {
 		default:
 			res.Outcome = OutcomeLost
 		}
-	case in.CastingVote:
+	case in.CastingVote && in.Presiding != 0:
 		res.Outcome = OutcomeTied
-	case in.PreponderantVote && in.Method != Absolute && slices.Contains(tied, last[in.Presiding].Choice):
+		eq.Resolution = AwaitingCastingVote
+	case in.PreponderantVote && in.Presiding != 0 && in.Method != Absolute && slices.Contains(tied, last[in.Presiding].Choice):
 		choice := last[in.Presiding].Choice
 		res.PreponderantVote = choice
+		eq.Resolution = ResolvedByPreponderantVote
 		switch {
 		case in.Method == Plurality:
 			res.Outcome, res.Winner = OutcomeDecided, choice
@@ -281,10 +366,21 @@ func Tally(in TallyInput) (Result, error) {
 		default:
 			res.Outcome = OutcomeLost
 		}
-	case in.Method == Plurality:
-		res.Outcome = OutcomeUndecided
 	default:
 		res.Outcome = OutcomeLost
+		if in.Method == Plurality {
+			res.Outcome = OutcomeUndecided
+		}
+		switch {
+		case !in.CastingVote && !in.PreponderantVote:
+			eq.Resolution = NoCastingVoteInRules
+		case in.Presiding == 0:
+			eq.Resolution = NoPresidingMember
+		case in.Method == Absolute:
+			eq.Resolution = PreponderantVoteAddsNone
+		default:
+			eq.Resolution = PresidingVoteNotInEquality
+		}
 	}
 	return res, nil
 }

@@ -45,6 +45,17 @@ type world struct {
 	openPoll, tiedPoll                       voting.PollView
 	keys                                     map[int64]ed25519.PrivateKey // by user
 	pendingKey                               voting.KeyID
+
+	// Minutes: the closed meeting's are a draft; two earlier closed meetings of the
+	// planning committee have minutes approved (at the adjourned meeting), and
+	// published.
+	closedItem                        int64
+	approvedMeeting, publishedMeeting int64
+	publishedItem                     int64
+	// Webhooks of the council: an active one and an inactive one, each with
+	// deliveries, all failed.
+	hook, idleHook         int64
+	delivery, idleDelivery string
 }
 
 type idOnly struct {
@@ -150,6 +161,8 @@ func newWorld(t *testing.T, e *env) *world {
 	w.clerkTokenID = tok.APIToken.ID
 
 	w.setUpVotes()
+	w.setUpMinutes()
+	w.setUpWebhooks()
 	return w
 }
 

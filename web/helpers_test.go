@@ -20,7 +20,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/chamber/chamber/agenda"
+	"github.com/chamber/chamber/agenda/minutes"
+	minutessql "github.com/chamber/chamber/agenda/minutes/sqlstore"
 	"github.com/chamber/chamber/agenda/sqlstore"
+	"github.com/chamber/chamber/agenda/webhooks"
+	webhookssql "github.com/chamber/chamber/agenda/webhooks/sqlstore"
 	"github.com/chamber/chamber/migrations"
 	"github.com/chamber/chamber/signaling"
 	"github.com/chamber/chamber/voting"
@@ -77,10 +81,13 @@ type env struct {
 	db    *migrations.DB
 	svc   *agenda.Service
 	votes *voting.Service
-	srv   *web.Server
-	ts    *httptest.Server
-	clock *clock
-	reg   *prometheus.Registry
+	// minutes and hooks are the minutes and webhooks services the server serves.
+	minutes *minutes.Service
+	hooks   *webhooks.Service
+	srv     *web.Server
+	ts      *httptest.Server
+	clock   *clock
+	reg     *prometheus.Registry
 	// tokens verifies the live-room tokens the server issues.
 	tokens *signaling.Tokens
 }
@@ -112,11 +119,15 @@ func newEnv(t *testing.T, db *migrations.DB, ready ...web.Check) *env {
 		Polls:    polls,
 	})
 	votes := voting.NewService(polls, svc, voting.Options{Logger: log, Now: clk.Now, LogKey: logKey, Origin: publicURL, MotionDecider: svc})
+	mins := minutes.NewService(minutessql.New(db), svc, votes, minutes.Options{Logger: log, Now: clk.Now})
+	hooks := webhooks.NewService(webhookssql.New(db), webhooks.Options{Logger: log, Now: clk.Now})
 	reg := prometheus.NewRegistry()
 	tokens := signaling.NewTokens([]byte(roomKey), clk.Now)
 	srv, err := web.New(web.Config{
 		Agenda:     svc,
 		Voting:     votes,
+		Minutes:    mins,
+		Webhooks:   hooks,
 		Ready:      ready,
 		PublicURL:  publicURL,
 		Registry:   reg,
@@ -129,7 +140,7 @@ func newEnv(t *testing.T, db *migrations.DB, ready ...web.Check) *env {
 	}
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &env{t: t, db: db, svc: svc, votes: votes, srv: srv, ts: ts, clock: clk, reg: reg, logs: logs, tokens: tokens}
+	return &env{t: t, db: db, svc: svc, votes: votes, minutes: mins, hooks: hooks, srv: srv, ts: ts, clock: clk, reg: reg, logs: logs, tokens: tokens}
 }
 
 // checkLogs fails if the log holds a token, a session cookie or one of the secrets, or

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -23,8 +24,8 @@ const (
 	passGrace = 24 * time.Hour
 )
 
-// JoinResponse admits its holder to a meeting's live room: open the WebSocket at URL
-// and send the token in the join message.
+// JoinResponse admits its holder to a meeting's live room: open the WebSocket at URL,
+// that of the node hosting the room, and send the token in the join message.
 type JoinResponse struct {
 	Token     string    `json:"token"`
 	URL       string    `json:"url"`
@@ -74,9 +75,10 @@ func randomID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// roomURL is the WebSocket address of the signalling endpoint.
-func (s *Server) roomURL() string {
-	u := s.public
+// SignallingURL is the WebSocket address of the signalling endpoint of the server
+// reached at publicURL (http:// becomes ws://, https:// wss://).
+func SignallingURL(publicURL string) string {
+	u := strings.TrimRight(publicURL, "/")
 	switch {
 	case strings.HasPrefix(u, "https://"):
 		u = "wss://" + strings.TrimPrefix(u, "https://")
@@ -84,6 +86,29 @@ func (s *Server) roomURL() string {
 		u = "ws://" + strings.TrimPrefix(u, "http://")
 	}
 	return u + "/api/v1/rtc"
+}
+
+// roomLocator is what the signalling handler (Config.RTC) offers when a meeting's room
+// may be hosted by another node of the deployment: the signalling URL of the node
+// hosting it, which it chooses if no node does yet. *signaling.Hub satisfies it.
+type roomLocator interface {
+	RoomURL(ctx context.Context, meetingID int64) (string, error)
+}
+
+// roomURL is the WebSocket address at which to join meetingID's room: that of the node
+// hosting it, or this server's own.
+func (s *Server) roomURL(ctx context.Context, meetingID int64) (string, error) {
+	if l, ok := s.rtc.(roomLocator); ok {
+		u, err := l.RoomURL(ctx, meetingID)
+		if err != nil {
+			s.log.Error("find the node hosting a live room", "meeting", meetingID, "err", err)
+			return "", &httpError{kind: probNotReady, detail: "The node hosting the meeting's live room cannot be found now; try again shortly."}
+		}
+		if u != "" {
+			return u, nil
+		}
+	}
+	return SignallingURL(s.public), nil
 }
 
 // joinRoom admits the caller to a meeting's live room with the grants their role gives.
@@ -107,15 +132,20 @@ func (s *Server) joinRoom(c *call) (JoinResponse, error) {
 			return JoinResponse{}, err
 		}
 	}
-	return s.issueJoin(g)
+	return s.issueJoin(c.r.Context(), g)
 }
 
-func (s *Server) issueJoin(g signaling.Grants) (JoinResponse, error) {
+// issueJoin makes a join token for g and names the node to use it at.
+func (s *Server) issueJoin(ctx context.Context, g signaling.Grants) (JoinResponse, error) {
+	url, err := s.roomURL(ctx, g.MeetingID)
+	if err != nil {
+		return JoinResponse{}, err
+	}
 	token, err := s.tokens.Issue(g, joinTTL)
 	if err != nil {
 		return JoinResponse{}, err
 	}
-	return JoinResponse{Token: token, URL: s.roomURL(), Role: g.Role, Identity: g.Identity, ExpiresAt: s.now().Add(joinTTL).UTC()}, nil
+	return JoinResponse{Token: token, URL: url, Role: g.Role, Identity: g.Identity, ExpiresAt: s.now().Add(joinTTL).UTC()}, nil
 }
 
 // speakerPass makes a registered public speaker's pass, for the clerk to send them: it
@@ -179,5 +209,5 @@ func (s *Server) speakerJoin(c *call, in SpeakerJoinRequest) (JoinResponse, erro
 	if m.Status == agenda.Closed {
 		return JoinResponse{}, fmt.Errorf("meeting %d has closed: %w", m.ID, agenda.ErrConflict)
 	}
-	return s.issueJoin(g)
+	return s.issueJoin(c.r.Context(), g)
 }

@@ -39,10 +39,11 @@ func pathParams(pattern string) []string {
 
 // stringParams are the path parameters that are not integer ids.
 var stringParams = map[string]string{
-	"token": "An invitation or sign-in token.",
-	"key":   "A device key's id: 32 lowercase hex digits.",
-	"name":  "A problem type's name.",
-	"file":  "A file name.",
+	"token":    "An invitation or sign-in token.",
+	"key":      "A device key's id: 32 lowercase hex digits.",
+	"name":     "A problem type's name.",
+	"file":     "A file name.",
+	"delivery": "A webhook delivery's id: dlv_ and 26 characters.",
 }
 
 // openAPIDocument describes every route of the table as OpenAPI 3.1. Schemas come from

@@ -16,7 +16,7 @@ import (
 
 // The pages are server-rendered and work without JavaScript. Each page template
 // defines "title" and "main" and is rendered inside layout.html.
-var pageNames = []string{"home", "meeting", "invite", "message", "problem"}
+var pageNames = []string{"home", "meeting", "invite", "message", "problem", "room", "console", "meetings", "minutes"}
 
 func parsePages() (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
@@ -46,8 +46,8 @@ type page struct {
 	Data any
 }
 
-// render writes a page. Pages carry a strict content security policy: no scripts, no
-// frames, styles from this site only.
+// render writes a page. Pages carry a strict content security policy: scripts and
+// styles from this site only, no inline script, no frames.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, user string, data any) {
 	var buf bytes.Buffer
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout.html", page{User: user, Data: data}); err != nil {
@@ -57,7 +57,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
 	h.Set("X-Frame-Options", "DENY")
 	if h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "private, no-cache")
@@ -120,40 +120,6 @@ func (s *Server) homePage(c *call) error {
 		return err
 	}
 	s.render(c.w, c.r, http.StatusOK, "home", c.actor.Name, homeData{Meetings: s.committeeNames(c, page.Items), Next: page.Next})
-	return nil
-}
-
-type meetingData struct {
-	Meeting   agenda.Meeting
-	Committee string
-	Items     []agenda.Item
-	Current   *agenda.Item
-}
-
-func (s *Server) meetingPage(c *call) error {
-	id, err := c.id("meeting")
-	if err != nil {
-		return err
-	}
-	ctx := c.r.Context()
-	m, err := s.svc.GetMeeting(ctx, c.actor, id)
-	if err != nil {
-		return err
-	}
-	items, err := s.svc.ListItems(ctx, c.actor, id)
-	if err != nil {
-		return err
-	}
-	d := meetingData{Meeting: m, Items: items}
-	if cm, err := s.svc.GetCommittee(ctx, m.CommitteeID); err == nil {
-		d.Committee = cm.Name
-	}
-	for i := range items {
-		if items[i].ID == m.CurrentItemID {
-			d.Current = &items[i]
-		}
-	}
-	s.render(c.w, c.r, http.StatusOK, "meeting", c.actor.Name, d)
 	return nil
 }
 

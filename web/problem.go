@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/chamber/chamber/agenda"
+	"github.com/chamber/chamber/agenda/minutes"
+	"github.com/chamber/chamber/agenda/webhooks"
 	"github.com/chamber/chamber/voting"
 )
 
@@ -92,6 +94,19 @@ var (
 		"The committee's rules do not give the person presiding a casting vote, so none is taken."}
 	probBadProof = &ProblemType{"bad-proof", "The proof does not verify", http.StatusUnprocessableEntity,
 		"An inclusion or consistency proof, or a checkpoint, does not verify against the log."}
+	probNamedVote = &ProblemType{"named-vote", "A recorded vote takes names, not a count", http.StatusConflict,
+		"A show of hands counted in the room is recorded by its numbers only in a poll that is not a recorded (named) vote. In a recorded vote, record each member's vote by name (POST …/polls/{poll}/in-room)."}
+	probOverCount = &ProblemType{"over-count", "More votes than members who may give them", http.StatusConflict,
+		"A count of hands may not be larger than the number of eligible members present who have not voted on their own devices; and once the clerk has counted hands, a member who had not voted may vote on their device only if the count left room for them. Count again (the last count replaces the one before)."}
+)
+
+// The problem types of the minutes and webhooks: what they refuse as invalid, with the
+// domain's reason in the detail.
+var (
+	probMinutesInvalid = &ProblemType{"invalid-minutes", "The minutes cannot be changed as asked", http.StatusUnprocessableEntity,
+		"The request names an item that is not in the minutes, gives an item neither notes nor a decision, gives text longer than 100,000 bytes or not in UTF-8, asks for a correction without a reason (at most 2,000 bytes) or one that changes nothing, or approves the minutes at a meeting that is not a later meeting of the same committee. The detail says which."}
+	probWebhookInvalid = &ProblemType{"invalid-webhook", "The webhook is not valid", http.StatusUnprocessableEntity,
+		"The webhook's URL is not https (http is allowed for localhost only) or has no host, an event type is not one webhooks deliver (GET /api/v1/webhook-event-types lists them), the description is longer than 500 bytes, or a rotated secret's grace period is negative or longer than seven days. The detail says which."}
 )
 
 // ProblemTypes lists every problem type, for the documentation pages and the OpenAPI
@@ -111,6 +126,8 @@ var problemTypes = []*ProblemType{
 	probBallotMalformed, probNotEligible, probWrongKey, probKeyNotApproved, probKeyRevoked, probNotPresiding,
 	probPollClosed, probPollOpen, probReplay, probInquorate, probNoTie,
 	probBadSignature, probWrongPoll, probInvalidChoice, probInvalidPoll, probNoCastingVote, probBadProof,
+	probNamedVote, probOverCount,
+	probMinutesInvalid, probWebhookInvalid,
 }
 
 func problemType(name string) (*ProblemType, bool) {
@@ -151,11 +168,25 @@ var errorTable = []struct {
 	{voting.ErrInvalidPoll, probInvalidPoll},
 	{voting.ErrNoCastingVote, probNoCastingVote},
 	{voting.ErrBadProof, probBadProof},
+	{voting.ErrNamedVote, probNamedVote},
+	{voting.ErrOverCount, probOverCount},
 	{voting.ErrMalformed, probBallotMalformed},
 	{voting.ErrNotFound, probNotFound},
 	{voting.ErrConflict, probConflict},
 	{voting.ErrUnauthenticated, probUnauthenticated},
 	{voting.ErrForbidden, probForbidden},
+
+	{minutes.ErrInvalid, probMinutesInvalid},
+	{minutes.ErrNotFound, probNotFound},
+	{minutes.ErrConflict, probConflict},
+	{minutes.ErrUnauthenticated, probUnauthenticated},
+	{minutes.ErrForbidden, probForbidden},
+
+	{webhooks.ErrInvalid, probWebhookInvalid},
+	{webhooks.ErrNotFound, probNotFound},
+	{webhooks.ErrConflict, probConflict},
+	{webhooks.ErrUnauthenticated, probUnauthenticated},
+	{webhooks.ErrForbidden, probForbidden},
 }
 
 // Problem is an RFC 9457 problem details object.

@@ -129,15 +129,31 @@ func (s *Server) table() []Route {
 
 		// Pages.
 		rawOp(get, "/{$}", Public, mediaHTML, s.homePage).doc("homePage", "pages", "Published meetings"),
-		rawOp(get, "/meetings/{meeting}", Public, mediaHTML, s.meetingPage).doc("meetingPage", "pages", "A meeting and its agenda"),
+		rawOp(get, "/meetings", Public, mediaHTML, s.meetingsPage).doc("meetingsPage", "pages",
+			"Meetings from today on and before, a page at a time").
+			query(Param{Name: "upcoming", Type: "string", Description: "Where the list of meetings to come goes on from."},
+				Param{Name: "before", Type: "string", Description: "Where the list of past meetings goes on from."}),
+		rawOp(get, "/meetings/{meeting}", Public, mediaHTML, s.meetingPage).doc("meetingPage", "pages",
+			"A meeting: its live status, agenda with papers, decisions and votes as they happen, and its minutes once published"),
 		rawOp(get, "/invite/{token}", Open, mediaHTML, s.inviteGet).doc("invitePage", "pages", "The form to accept an invitation"),
 		rawOp(get, "/login/link/{token}", Open, mediaHTML, s.signInLink).doc("useSignInLink", "pages",
 			"Sign in with a link and go where it leads (303)").status(http.StatusSeeOther),
 		rawOp(get, "/problems/{name}", Open, mediaHTML, s.problemPage).doc("problemPage", "pages", "What a problem type means"),
 		rawOp(get, "/static/{file}", Open, "text/css", s.staticFile).doc("staticFile", "pages", "Style sheets").quietLog(),
+		rawOp(get, "/static/js/{file}", Open, "text/javascript", s.scriptFile).doc("scriptFile", "pages", "JavaScript modules of the live pages").quietLog(),
+		rawOp(get, "/meetings/{meeting}/room", Public, mediaHTML, s.roomPage).doc("roomPage", "pages",
+			"The meeting room where members take part: camera and microphone, agenda, declarations, signed votes (sign in first)"),
+		rawOp(get, "/meetings/{meeting}/console", Public, mediaHTML, s.consolePage).doc("consolePage", "pages",
+			"The console where the clerk and the chair run the meeting (sign in first)"),
 	}
 	if s.votes != nil {
 		routes = append(routes, s.voteRoutes()...)
+	}
+	if s.minutes != nil {
+		routes = append(routes, s.minutesRoutes()...)
+	}
+	if s.hooks != nil {
+		routes = append(routes, s.webhookRoutes()...)
 	}
 	if s.tokens != nil {
 		routes = append(routes,

@@ -1,8 +1,10 @@
-// Package web is Chamber's HTTP server: the REST API over the agenda and signed votes
-// (under /api/v1, JSON, with RFC 9457 problem details for errors and an OpenAPI 3.1
-// description generated from the route table), authentication by session cookie or
-// bearer token, health, readiness and Prometheus metrics, and the few server-rendered
-// pages that sign-in and invitation links land on.
+// Package web is Chamber's HTTP server: the REST API over the agenda, signed votes,
+// minutes and their exports, and councils' webhooks (under /api/v1, JSON, with RFC 9457
+// problem details for errors and an OpenAPI 3.1 description generated from the route
+// table), authentication by session cookie or bearer token, health, readiness and
+// Prometheus metrics, and the server-rendered pages: the public meetings, meeting and
+// minutes pages, which need neither sign-in nor JavaScript, and the pages that sign-in
+// and invitation links land on.
 //
 // Every route is declared once, in the table that Routes returns; the mux, the metrics
 // labels and the OpenAPI document are all built from it.
@@ -26,6 +28,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/chamber/chamber/agenda"
+	"github.com/chamber/chamber/agenda/minutes"
+	"github.com/chamber/chamber/agenda/webhooks"
 	"github.com/chamber/chamber/signaling"
 	"github.com/chamber/chamber/voting"
 )
@@ -36,6 +40,13 @@ type Config struct {
 	// Voting, when not nil, serves signed votes: keys, polls, ballots, the log and the
 	// record.
 	Voting *voting.Service
+	// Minutes, when not nil, serves the minutes (drafting, approval, publication,
+	// corrections), their exports, the public minutes page and the councils' iCalendar
+	// feeds.
+	Minutes *minutes.Service
+	// Webhooks, when not nil, serves the management of councils' webhook endpoints and
+	// their delivery logs.
+	Webhooks *webhooks.Service
 	// Ready are the readiness checks /readyz runs (database, Redis).
 	Ready []Check
 	// RTC, when not nil, is mounted at GET /api/v1/rtc (the signalling WebSocket).
@@ -66,6 +77,8 @@ const readyTimeout = 2 * time.Second
 type Server struct {
 	svc     *agenda.Service
 	votes   *voting.Service
+	minutes *minutes.Service
+	hooks   *webhooks.Service
 	ready   []Check
 	rtc     http.Handler
 	public  string // PublicURL without a trailing slash
@@ -107,15 +120,17 @@ func New(cfg Config) (*Server, error) {
 		origin = u.Scheme + "://" + u.Host
 	}
 	s := &Server{
-		svc:    cfg.Agenda,
-		votes:  cfg.Voting,
-		ready:  cfg.Ready,
-		rtc:    cfg.RTC,
-		tokens: cfg.RoomTokens,
-		public: public,
-		log:    cfg.Logger,
-		now:    cfg.Now,
-		reg:    cfg.Registry,
+		svc:     cfg.Agenda,
+		votes:   cfg.Voting,
+		minutes: cfg.Minutes,
+		hooks:   cfg.Webhooks,
+		ready:   cfg.Ready,
+		rtc:     cfg.RTC,
+		tokens:  cfg.RoomTokens,
+		public:  public,
+		log:     cfg.Logger,
+		now:     cfg.Now,
+		reg:     cfg.Registry,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -60,8 +60,9 @@ type InRoomRequest struct {
 	Ballots []voting.SignedBallot `json:"ballots"`
 }
 
-// ReceiptResponse answers a ballot: its receipt (leaf index, inclusion proof and the
-// signed checkpoint the proof is against) and the ballot's SHA-256, in hex.
+// ReceiptResponse answers a ballot (or a count of hands): its receipt (leaf index,
+// inclusion proof and the signed checkpoint the proof is against) and the SHA-256 of
+// the signed bytes, in hex.
 type ReceiptResponse struct {
 	voting.Receipt
 	Ballot string `json:"ballot_hash"`
@@ -158,6 +159,11 @@ func (s *Server) voteRoutes() []Route {
 		jsonOp(post, poll+"/in-room", SignedIn, s.recordInRoom).doc("recordInRoom", "votes",
 			"Record votes given in the room or by proxy, each signed with the clerk's key (clerks); the same list again gets the same receipts").
 			status(http.StatusCreated),
+		jsonOp(post, poll+"/room-count", SignedIn, s.recordCount).doc("recordRoomCount", "votes",
+			"Record a show of hands counted in the room, by its numbers, signed with the clerk's key (clerks; not in a recorded vote); the last count replaces the one before; the same count again gets the same receipt (200)").
+			status(http.StatusCreated).alsoStatus(http.StatusOK),
+		op(get, "/api/v1/polls/{poll}/refusals", SignedIn, s.pollRefusals).doc("listPollRefusals", "votes",
+			"The ballots and counts refused in a poll: who sent each, the member it named, the reason and when (chair or clerk)"),
 
 		// The verifiable log and record.
 		op(get, meeting+"/log", Public, s.meetingLog).doc("getVoteLog", "votes", "The meeting's vote log: its origin, verifier key and latest signed checkpoint"),
@@ -443,6 +449,42 @@ func (s *Server) recordInRoom(c *call, in InRoomRequest) (InRoomResponse, error)
 	return out, nil
 }
 
+func (s *Server) recordCount(c *call, sc voting.SignedCount) (ReceiptResponse, error) {
+	m, id, err := c.meetingAnd("poll")
+	if err != nil {
+		return ReceiptResponse{}, err
+	}
+	n, err := voting.ParseCount(sc.Bytes)
+	if err != nil {
+		return ReceiptResponse{}, err
+	}
+	if n.Meeting != m || n.Poll != id {
+		if _, err := s.poll(c); err != nil {
+			return ReceiptResponse{}, err
+		}
+		return ReceiptResponse{}, fmt.Errorf("a count for meeting %d poll %d sent to meeting %d poll %d: %w", n.Meeting, n.Poll, m, id, voting.ErrWrongPoll)
+	}
+	r, first, err := s.votes.RecordCount(c.r.Context(), c.actor, sc)
+	if errors.Is(err, voting.ErrWrongPoll) {
+		if _, perr := s.poll(c); perr != nil {
+			return ReceiptResponse{}, perr
+		}
+	}
+	if err != nil {
+		return ReceiptResponse{}, err
+	}
+	h := sc.Hash()
+	return ReceiptResponse{Receipt: r, Ballot: fmt.Sprintf("%x", h[:]), first: first}, nil
+}
+
+func (s *Server) pollRefusals(c *call) ([]voting.Refusal, error) {
+	id, err := c.id("poll")
+	if err != nil {
+		return nil, err
+	}
+	return s.votes.Refusals(c.r.Context(), c.actor, id)
+}
+
 // The log and the record.
 
 // visibleMeeting checks that the caller may see the meeting the path names.
@@ -467,7 +509,7 @@ func (s *Server) meetingLog(c *call) (LogResponse, error) {
 	if err != nil {
 		return LogResponse{}, err
 	}
-	vkey, err := s.votes.VerifierKey(id)
+	vkey, err := s.votes.VerifierKey(ctx, id)
 	if err != nil {
 		return LogResponse{}, err
 	}
@@ -500,11 +542,12 @@ func (s *Server) logSize(c *call, id, given int64) (int64, error) {
 	if given > 0 {
 		return given, nil
 	}
-	signed, err := s.votes.Checkpoint(c.r.Context(), id)
+	ctx := c.r.Context()
+	signed, err := s.votes.Checkpoint(ctx, id)
 	if err != nil {
 		return 0, err
 	}
-	vkey, err := s.votes.VerifierKey(id)
+	vkey, err := s.votes.VerifierKey(ctx, id)
 	if err != nil {
 		return 0, err
 	}

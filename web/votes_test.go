@@ -3,6 +3,7 @@ package web_test
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/rand"
 	"net/http"
 	"net/url"
 	"slices"
@@ -270,3 +271,88 @@ func TestCastingVoteOverHTTP(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// count is the clerk's count of hands in poll p (for, against, abstain), signed with
+// the clerk's key.
+func (w *world) count(p voting.PollView, hands ...int) voting.SignedCount {
+	w.t.Helper()
+	c := voting.Count{Meeting: p.Meeting, Item: p.Item, Poll: p.ID, Recorder: w.clerkID, CountedAt: w.clock.Now(), Challenge: p.Challenge}
+	rand.Read(c.Nonce[:])
+	for i, o := range p.Options {
+		c.Counts = append(c.Counts, voting.OptionCount{Option: o, Count: hands[i]})
+	}
+	sc, err := voting.SignCount(c, w.keys[w.clerkID])
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return sc
+}
+
+// countWriteCases are the refusal cases of the clerk's count of hands.
+func (w *world) countWriteCases() map[string]writeCase {
+	bad := w.count(w.openPoll, 1, 0, 0)
+	bad.Signature = bytes.Clone(bad.Signature)
+	bad.Signature[0] ^= 1
+	return map[string]writeCase{
+		"recordRoomCount": {path: path("/api/v1/meetings/%d/polls/%d/room-count", w.votingMeeting, w.openPoll.ID),
+			body: jsonBody(w.count(w.openPoll, 1, 0, 0)), forbidden: http.StatusForbidden, clerk: true,
+			invalid: jsonBody(bad), invalidProblem: "bad-signature",
+			missing: []string{path("/api/v1/meetings/%d/polls/999999/room-count", w.votingMeeting)}},
+	}
+}
+
+// TestRoomCountOverHTTP records a show of hands over the API beside a ballot, reads
+// the refusals kept for the clerk, and checks the record.
+func TestRoomCountOverHTTP(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		e := newEnv(t, db)
+		w := newWorld(t, e)
+		poll := w.openPoll
+		countPath := path("/api/v1/meetings/%d/polls/%d/room-count", w.votingMeeting, poll.ID)
+		w.member.do("POST", w.ballotsPath(poll), w.ballot(poll, w.memberID, "for", nil)).want(http.StatusCreated)
+
+		// Refused: more hands than those who have not voted, by a member, in a
+		// recorded vote.
+		w.clerk.do("POST", countPath, w.count(poll, 2, 1, 0)).problem(http.StatusConflict, "over-count")
+		w.member.do("POST", countPath, w.count(poll, 1, 0, 0)).problem(http.StatusForbidden, "forbidden")
+		w.clerk.do("POST", path("/api/v1/meetings/%d/polls/%d/room-count", w.tiedMeeting, w.tiedPoll.ID), w.count(w.tiedPoll, 1, 0, 0)).
+			problem(http.StatusConflict, "named-vote")
+
+		sc := w.count(poll, 1, 1, 0)
+		var r web.ReceiptResponse
+		w.clerk.do("POST", countPath, sc).want(http.StatusCreated).into(&r)
+		var again web.ReceiptResponse
+		w.clerk.do("POST", countPath, sc).want(http.StatusOK).into(&again)
+		if again.Index != r.Index || again.Checkpoint != r.Checkpoint {
+			t.Errorf("the same count again: %+v, first %+v", again, r)
+		}
+		// Everyone is accounted for: the third member's ballot would be one too many.
+		w.voter.do("POST", w.ballotsPath(poll), w.ballot(poll, w.voterID, "for", nil)).problem(http.StatusConflict, "over-count")
+
+		var refs []map[string]any
+		w.clerk.get(path("/api/v1/polls/%d/refusals", poll.ID)).want(http.StatusOK).into(&refs)
+		var reasons []string
+		for _, r := range refs {
+			reasons = append(reasons, r["reason"].(string))
+			if r["at"] == nil || r["ballot_hash"] == nil || r["submitted_by"] == nil {
+				t.Errorf("refusal %v lacks who, when or what", r)
+			}
+		}
+		if !slices.Equal(reasons, []string{"over_count", "over_count"}) {
+			t.Errorf("refusals %v", reasons)
+		}
+		w.member.get(path("/api/v1/polls/%d/refusals", poll.ID)).problem(http.StatusForbidden, "forbidden")
+		e.public().get(path("/api/v1/polls/%d/refusals", poll.ID)).problem(http.StatusUnauthorized, "unauthenticated")
+
+		var closed voting.PollView
+		w.chair.do("POST", path("/api/v1/meetings/%d/polls/%d/close", w.votingMeeting, poll.ID), nil).want(http.StatusOK).into(&closed)
+		if closed.Result == nil || closed.Result.Outcome != voting.OutcomeCarried || closed.Result.VotesCast != 3 {
+			t.Fatalf("closed %+v", closed.Result)
+		}
+		var rec voting.Record
+		e.public().get(path("/api/v1/meetings/%d/record", w.votingMeeting)).want(http.StatusOK).into(&rec)
+		if problems := voting.VerifyRecord(&rec); len(problems) > 0 || len(rec.Polls[0].Counts) != 1 {
+			t.Errorf("record: %v, counts %+v", problems, rec.Polls[0].Counts)
+		}
+	})
+}

@@ -47,6 +47,9 @@ type writeCase struct {
 	by *client
 	// issues marks a route whose success hands out a credential and stores nothing.
 	issues bool
+	// refuseAs, when set, sends the invalid and conflicting requests instead of the
+	// admin: for routes that only one role may call, such as the chair's.
+	refuseAs *client
 }
 
 func (w *world) writeCases() map[string]writeCase {
@@ -54,7 +57,7 @@ func (w *world) writeCases() map[string]writeCase {
 	live := w.live
 	p := path
 	csvInvalid := "title,kind,exempt_paragraph\nFine,,\n,standard,\nSecret,exempt,\n"
-	return map[string]writeCase{
+	cases := map[string]writeCase{
 		"login": {path: "/api/v1/auth/login", body: `{"email":"nobody@example.org","password":"wrong password","mode":"token","token_name":"x"}`,
 			invalid: `{"email":"a@example.org","password":"x","mode":"sideways"}`},
 		"logout":      {path: "/api/v1/auth/logout"},
@@ -176,6 +179,9 @@ func (w *world) writeCases() map[string]writeCase {
 			forbidden: http.StatusForbidden, clerk: true, invalid: `{"ballots":[]}`,
 			missing: []string{p("/api/v1/meetings/%d/polls/999999/in-room", w.votingMeeting)}},
 	}
+	maps.Copy(cases, w.minutesWriteCases())
+	maps.Copy(cases, w.countWriteCases())
+	return cases
 }
 
 // newPublicKey is a fresh Ed25519 public key in base64.
@@ -270,6 +276,10 @@ func refusals(w *world, rt web.Route, wc writeCase) []refusal {
 	}
 	// admin is allowed everything, so that what is wrong is what the case varies.
 	admin := w.admin
+	refuser := admin
+	if wc.refuseAs != nil {
+		refuser = wc.refuseAs
+	}
 	var out []refusal
 	add := func(name string, c *client, r request, status int, problem string) {
 		out = append(out, refusal{name: name, client: c, req: r, status: status, problem: problem})
@@ -344,7 +354,7 @@ func refusals(w *world, rt web.Route, wc writeCase) []refusal {
 		if wc.invalidProblem != "" {
 			prob = wc.invalidProblem
 		}
-		add("invalid", admin, with(func(r *request) { r.path, r.body = p, []byte(wc.invalid) }), http.StatusUnprocessableEntity, prob)
+		add("invalid", refuser, with(func(r *request) { r.path, r.body = p, []byte(wc.invalid) }), http.StatusUnprocessableEntity, prob)
 	}
 	if wc.conflict != nil {
 		r := *wc.conflict
@@ -355,7 +365,7 @@ func refusals(w *world, rt web.Route, wc writeCase) []refusal {
 		if wc.conflictProblem != "" {
 			prob = wc.conflictProblem
 		}
-		add("conflict", admin, r, http.StatusConflict, prob)
+		add("conflict", refuser, r, http.StatusConflict, prob)
 	}
 	add("method not allowed", admin, request{method: "TRACE", path: wc.path}, http.StatusMethodNotAllowed, "method-not-allowed")
 	if rt.ID == "login" {

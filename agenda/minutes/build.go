@@ -485,6 +485,13 @@ func (b *builder) vote(rp *voting.RecordPoll, item agenda.Item) (Vote, error) {
 	for _, id := range others {
 		add(id)
 	}
+	if res := rp.Result; res != nil {
+		// Hands counted in the room are votes of members present who cast no ballot.
+		for _, c := range res.Counted {
+			v.NotVoting -= c.Count
+		}
+		v.NotVoting = max(v.NotVoting, 0)
+	}
 
 	// The chair first, then the vice-chair, then members (and substitutes sitting as
 	// members) by name; anyone else last.

@@ -2,22 +2,19 @@ package minutes_test
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	ics "github.com/arran4/golang-ical"
-	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/net/html"
 
 	"github.com/chamber/chamber/agenda"
 	"github.com/chamber/chamber/agenda/minutes"
+	"github.com/chamber/chamber/agenda/minutes/minutestest"
 	"github.com/chamber/chamber/migrations"
 	"github.com/chamber/chamber/migrations/dbtest"
 	"github.com/chamber/chamber/voting"
@@ -35,7 +32,7 @@ func exports(t *testing.T, m *minutes.Minutes) map[string][]byte {
 		}
 		if f == minutes.FormatPDF {
 			out["pdf-bytes"] = b.Bytes()
-			out["minutes.pdf.txt"] = []byte(pdfText(t, b.Bytes()))
+			out["minutes.pdf.txt"] = []byte(minutestest.PDFText(t, b.Bytes()))
 			continue
 		}
 		out["minutes"+f.Extension()] = b.Bytes()
@@ -122,7 +119,7 @@ func TestExports(t *testing.T) {
 	})
 
 	t.Run("PopoloSchema", func(t *testing.T) {
-		schema := popoloSchema(t)
+		schema := minutestest.PopoloSchema(t)
 		for view, files := range views {
 			var doc struct {
 				VoteEvents []any `json:"vote_events"`
@@ -148,38 +145,7 @@ func TestExports(t *testing.T) {
 
 	t.Run("CSVAgreesWithPopolo", func(t *testing.T) {
 		for view, files := range views {
-			csvCounts, csvCasting := csvTally(t, files["minutes.csv"])
-			var doc minutes.Popolo
-			w.must(json.Unmarshal(files["minutes.popolo.json"], &doc))
-			if len(csvCounts) != len(doc.VoteEvents) {
-				t.Errorf("%s: the CSV has %d polls, Popolo %d", view, len(csvCounts), len(doc.VoteEvents))
-			}
-			for _, ev := range doc.VoteEvents {
-				poll := ev.Identifier
-				counts, votes := map[string]int{}, map[string]int{}
-				for _, c := range ev.Counts {
-					if c.Value > 0 {
-						counts[c.Option] = c.Value
-					}
-				}
-				casting := ""
-				for _, v := range ev.Votes {
-					if v.Extras.Casting {
-						casting = v.Option
-						continue
-					}
-					votes[v.Option]++
-				}
-				if fmt.Sprint(counts) != fmt.Sprint(csvCounts[poll]) {
-					t.Errorf("%s poll %s: Popolo counts %v, the CSV's rows %v", view, poll, counts, csvCounts[poll])
-				}
-				if fmt.Sprint(counts) != fmt.Sprint(votes) {
-					t.Errorf("%s poll %s: Popolo counts %v, its votes %v", view, poll, counts, votes)
-				}
-				if casting != csvCasting[poll] || casting != ev.Extras.CastingVote {
-					t.Errorf("%s poll %s: casting vote %q in Popolo's votes, %q in its extras, %q in the CSV", view, poll, casting, ev.Extras.CastingVote, csvCasting[poll])
-				}
-			}
+			minutestest.CSVAgreesWithPopolo(t, view, files["minutes.csv"], files["minutes.popolo.json"])
 		}
 	})
 
@@ -270,66 +236,6 @@ func TestExports(t *testing.T) {
 			t.Errorf("DESCRIPTION read back as %q", got)
 		}
 	})
-}
-
-// csvTally counts the CSV's rows per poll, as Popolo options: ordinary votes by
-// choice, absent and not voting; and each poll's casting vote.
-func csvTally(t *testing.T, b []byte) (counts map[string]map[string]int, casting map[string]string) {
-	t.Helper()
-	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
-	if err != nil {
-		t.Fatalf("read CSV: %v", err)
-	}
-	if !slices.Equal(rows[0], minutes.CSVHeader) {
-		t.Fatalf("CSV header %v", rows[0])
-	}
-	col := map[string]int{}
-	for i, name := range rows[0] {
-		col[name] = i
-	}
-	counts, casting = map[string]map[string]int{}, map[string]string{}
-	for _, r := range rows[1:] {
-		poll := r[col["poll_id"]]
-		if counts[poll] == nil {
-			counts[poll] = map[string]int{}
-		}
-		if r[col["casting"]] == "true" {
-			casting[poll] = minutes.PopoloOption(r[col["choice"]])
-			continue
-		}
-		switch r[col["status"]] {
-		case minutes.StatusAbsent:
-			counts[poll][minutes.PopoloAbsent]++
-		case minutes.StatusNotVoting:
-			counts[poll][minutes.PopoloNotVoting]++
-		default:
-			counts[poll][minutes.PopoloOption(r[col["choice"]])]++
-		}
-	}
-	return counts, casting
-}
-
-func popoloSchema(t *testing.T) *jsonschema.Schema {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", "popolo-vote-event.schema.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	doc, err := jsonschema.UnmarshalJSON(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := jsonschema.NewCompiler()
-	c.AssertFormat()
-	if err := c.AddResource("popolo-vote-event.schema.json", doc); err != nil {
-		t.Fatal(err)
-	}
-	s, err := c.Compile("popolo-vote-event.schema.json")
-	if err != nil {
-		t.Fatalf("compile the Popolo schema: %v", err)
-	}
-	return s
 }
 
 // checkHTML checks what makes the page accessible: a language, a title, headings that

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -135,6 +136,8 @@ type problem struct {
 type apiError struct {
 	status int
 	p      problem
+	// retryAfter is how long the server asked to wait (429 and 503), if it said.
+	retryAfter time.Duration
 }
 
 func (e *apiError) Error() string {
@@ -202,6 +205,9 @@ func (c *client) call(ctx context.Context, method, path string, body any, conten
 	if resp.StatusCode >= 300 {
 		e := &apiError{status: resp.StatusCode}
 		json.Unmarshal(data, &e.p)
+		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
+			e.retryAfter = time.Duration(secs) * time.Second
+		}
 		return e
 	}
 	if out == nil {
@@ -215,4 +221,34 @@ func (c *client) call(ctx context.Context, method, path string, body any, conten
 		return fmt.Errorf("%s %s: unexpected answer: %w", method, u.Redacted(), err)
 	}
 	return nil
+}
+
+// get fetches path as it is (an export, say), whatever its type.
+func (c *client) get(ctx context.Context, path string) ([]byte, error) {
+	u := c.base.JoinPath(strings.SplitN(path, "?", 2)[0])
+	if _, q, ok := strings.Cut(path, "?"); ok {
+		u.RawQuery = q
+	}
+	req, err := http.NewRequestWithContext(ctx, "GET", u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u.Redacted(), err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return nil, fmt.Errorf("GET %s: %w", u.Redacted(), err)
+	}
+	if resp.StatusCode >= 300 {
+		e := &apiError{status: resp.StatusCode}
+		json.Unmarshal(data, &e.p)
+		return nil, e
+	}
+	return data, nil
 }

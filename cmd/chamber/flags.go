@@ -1,10 +1,16 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
+	"os"
 	"strings"
+
+	"github.com/chamber/chamber/signaling"
+	"github.com/chamber/chamber/web"
 )
 
 // newFlagSet returns a flag set for a subcommand that reports errors instead of exiting.
@@ -28,10 +34,28 @@ func parse(fs *flag.FlagSet, e env, args []string) error {
 	if err := errors.Join(errs...); err != nil {
 		return usageError{err.Error()}
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return errSilent
+	// Flags may come before or after the arguments (chamber minutes export 7 --format
+	// pdf); everything after "--" is an argument.
+	var positional []string
+	rest := args
+	for {
+		if err := fs.Parse(rest); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return errSilent
+			}
+			return usageError{err.Error()}
 		}
+		left := fs.Args()
+		if len(left) == 0 {
+			break
+		}
+		if used := len(rest) - len(left); used > 0 && rest[used-1] == "--" {
+			positional = append(positional, left...)
+			break
+		}
+		positional, rest = append(positional, left[0]), left[1:]
+	}
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
 		return usageError{err.Error()}
 	}
 	return nil
@@ -40,4 +64,23 @@ func parse(fs *flag.FlagSet, e env, args []string) error {
 // envName is the environment variable for a flag: database-url → CHAMBER_DATABASE_URL.
 func envName(flagName string) string {
 	return "CHAMBER_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// thisNode names this node to the others sharing Redis, by --node-id or else by the
+// host name and a random suffix, with the signalling URL made from its public URL.
+func thisNode(id, publicURL string) (signaling.Node, error) {
+	if id == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "chamber"
+		}
+		var b [4]byte
+		rand.Read(b[:])
+		id = strings.Join(strings.Fields(host), "-") + "-" + hex.EncodeToString(b[:])
+	}
+	n := signaling.Node{ID: id, URL: web.SignallingURL(publicURL)}
+	if err := n.Validate(); err != nil {
+		return signaling.Node{}, usagef("--node-id: %v", err)
+	}
+	return n, nil
 }

@@ -62,12 +62,6 @@ func (b *browser) do(method, path string, want int, out any) {
 	}
 }
 
-type joinAnswer struct {
-	Token string `json:"token"`
-	URL   string `json:"url"`
-	Role  string `json:"role"`
-}
-
 // enterRoom opens the room's WebSocket with a join answer and joins.
 func enterRoom(ctx context.Context, t *testing.T, j joinAnswer, opts rtcclient.Options) *rtcclient.Client {
 	t.Helper()

@@ -52,17 +52,19 @@ var commands map[string]command
 
 func init() {
 	commands = map[string]command{
-		"serve":   {"run the server (API, signalling, SFU, web UI)", runServe},
-		"migrate": {"database migrations: status, up", runMigrate},
-		"admin":   {"administration: create the first admin account", runAdmin},
-		"login":   {"sign in to a server and keep the token for other commands", runLogin},
-		"logout":  {"forget the kept token", runLogout},
-		"meeting": {"meetings: create, list, show, start, next, previous, adjourn, resume, close", runMeeting},
-		"agenda":  {"agendas: import FILE, show", runAgenda},
-		"version": {"print the version", runVersion},
-		"bench":   {"benchmarks: room (the live room's SFU), votes (casting under load)", runBench},
-		"keygen":  {"write a new key file for signing ballots (or the server's log key)", runKeygen},
-		"verify":  {"check a meeting's published vote record offline", runVerify},
+		"serve":    {"run the server (API, signalling, SFU, web UI)", runServe},
+		"migrate":  {"database migrations: status, up", runMigrate},
+		"admin":    {"administration: create the first admin account", runAdmin},
+		"login":    {"sign in to a server and keep the token for other commands", runLogin},
+		"logout":   {"forget the kept token", runLogout},
+		"meeting":  {"meetings: create, list, show, start, next, previous, adjourn, resume, close", runMeeting},
+		"agenda":   {"agendas: import FILE, show", runAgenda},
+		"version":  {"print the version", runVersion},
+		"bench":    {"benchmarks: room (the live room's SFU), votes (casting under load)", runBench},
+		"keygen":   {"write a new key file for signing ballots (or the server's log key)", runKeygen},
+		"verify":   {"check a meeting's published vote record offline", runVerify},
+		"minutes":  {"minutes: export MEETING --format html|md|pdf|csv|popolo|record, versions MEETING", runMinutes},
+		"rehearse": {"play a whole demo meeting with simulated members and write every export", runRehearse},
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -19,9 +20,14 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/chamber/chamber/agenda"
+	"github.com/chamber/chamber/agenda/minutes"
+	minutessql "github.com/chamber/chamber/agenda/minutes/sqlstore"
 	"github.com/chamber/chamber/agenda/sqlstore"
+	"github.com/chamber/chamber/agenda/webhooks"
+	webhookssql "github.com/chamber/chamber/agenda/webhooks/sqlstore"
 	"github.com/chamber/chamber/migrations"
 	"github.com/chamber/chamber/signaling"
+	"github.com/chamber/chamber/signaling/bridge"
 	"github.com/chamber/chamber/signaling/redisbus"
 	"github.com/chamber/chamber/voting"
 	votingsql "github.com/chamber/chamber/voting/sqlstore"
@@ -51,11 +57,25 @@ type serveConfig struct {
 	db        migrations.Config
 	redisURL  string
 	publicURL string
+	nodeID    string // this node among those sharing Redis; empty: made up at start
 	demo      bool
 	logger    *slog.Logger
 	rtc       rtcConfig
 	// shutdownTimeout bounds how long open requests get to finish.
 	shutdownTimeout time.Duration
+	// webhookNetworks are non-public networks webhooks may be delivered to.
+	webhookNetworks []netip.Prefix
+	// listener, when set, is used instead of listening on addr (for a server run
+	// inside another command, such as a rehearsal).
+	listener net.Listener
+	// ready, when set, is told the public URL once the server is serving.
+	ready func(publicURL string)
+	// now, random and logSeed, when set, replace the domains' clock, the votes'
+	// randomness and the vote log's key: a rehearsal with a fixed clock gives the same
+	// record on every run.
+	now     func() time.Time
+	random  io.Reader
+	logSeed []byte
 }
 
 func runServe(ctx context.Context, e env, args []string) error {
@@ -64,8 +84,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	db := addDBFlags(fs)
 	redisURL := fs.String("redis-url", "", "Redis URL (redis://…) to join several nodes; empty uses an in-process bus")
 	publicURL := fs.String("public-url", "", "URL people use to reach this server (default http://localhost:PORT)")
+	nodeID := fs.String("node-id", "", "this node's id, unique among the nodes sharing --redis-url (default: the host name and a random suffix)")
 	demo := fs.Bool("demo", false, "seed a demo council, committee and meeting (once) and print sign-in links")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	webhookNets := fs.String("webhook-allow-networks", "", "comma-separated non-public networks (CIDR) webhooks may be delivered to, such as 127.0.0.0/8 for a receiver on this machine")
 	rtc := addRTCFlags(fs)
 	if err := parse(fs, e, args); err != nil {
 		return err
@@ -77,13 +99,17 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("serve takes no arguments, got %q", fs.Args())
 	}
+	nets, err := parseNetworks(*webhookNets)
+	if err != nil {
+		return err
+	}
 	logger, err := newLogger(*logFormat, e.stderr)
 	if err != nil {
 		return err
 	}
 	cfg := serveConfig{
-		addr: *addr, db: db.config(logger), redisURL: *redisURL, publicURL: *publicURL,
-		demo: *demo, logger: logger, shutdownTimeout: 10 * time.Second, rtc: rc,
+		addr: *addr, db: db.config(logger), redisURL: *redisURL, publicURL: *publicURL, nodeID: *nodeID,
+		demo: *demo, logger: logger, shutdownTimeout: 10 * time.Second, rtc: rc, webhookNetworks: nets,
 	}
 	return serve(ctx, cfg, e.stdout)
 }
@@ -102,9 +128,12 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 // and finish requests, close the rooms, then close Redis and the database.
 func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	log := cfg.logger
-	ln, err := net.Listen("tcp", cfg.addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+	ln := cfg.listener
+	if ln == nil {
+		var err error
+		if ln, err = net.Listen("tcp", cfg.addr); err != nil {
+			return fmt.Errorf("listen on %s: %w", cfg.addr, err)
+		}
 	}
 	defer ln.Close()
 	publicURL, err := resolvePublicURL(cfg.publicURL, ln.Addr())
@@ -127,6 +156,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	// every node.
 	checks := []web.Check{{Name: "database", Check: db.Ping}}
 	var bus signaling.Bus = signaling.NewLocalBus()
+	var rooms signaling.RoomDirectory = signaling.NewLocalDirectory(nil)
 	if cfg.redisURL != "" {
 		rdb, err := openRedis(ctx, cfg.redisURL)
 		if err != nil {
@@ -135,30 +165,46 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 		defer rdb.Close()
 		checks = append(checks, web.Check{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
 		bus = redisbus.New(rdb, redisbus.DefaultChannel, log)
+		rooms = redisbus.NewDirectory(rdb, redisbus.DefaultRoomPrefix)
 		log.Info("redis ready", "at", migrations.Redact(cfg.redisURL))
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
-	pub := roomPublisher{bus: bus, log: log}
+	// Webhooks deliver from a durable outbox that every node works through.
+	hooks := webhooks.NewService(webhookssql.New(db), webhooks.Options{Logger: log, AllowNetworks: cfg.webhookNetworks, Now: cfg.now})
+	stopDrafts, cancelDrafts := context.WithCancel(context.WithoutCancel(ctx))
+	pub := &afterCommit{room: bridge.Publisher{Bus: bus, Log: log}, hooks: hooks, log: log, stop: stopDrafts}
+	defer func() {
+		cancelDrafts()
+		pub.wait()
+	}()
 	votes := votingsql.New(db)
-	svc := agenda.NewService(sqlstore.New(db), agenda.Options{Logger: log, Publisher: pub, Polls: votes})
-	logSeed, err := db.Secret(ctx, "vote-log-key", ed25519.SeedSize)
-	if err != nil {
-		return err
+	svc := agenda.NewService(sqlstore.New(db), agenda.Options{Logger: log, Publisher: pub, Polls: votes, Now: cfg.now})
+	logSeed := cfg.logSeed
+	if logSeed == nil {
+		if logSeed, err = db.Secret(ctx, "vote-log-key", ed25519.SeedSize); err != nil {
+			return err
+		}
 	}
 	logKey, err := voting.NewLogKey(ed25519.NewKeyFromSeed(logSeed))
 	if err != nil {
 		return err
 	}
-	ballots := voting.NewService(votes, svc, voting.Options{Publisher: pub, Logger: log, LogKey: logKey,
+	ballots := voting.NewService(votes, svc, voting.Options{Publisher: pub, Logger: log, LogKey: logKey, Now: cfg.now, Random: cfg.random,
 		Origin: publicURL, MotionDecider: svc})
+	pub.minutes = minutes.NewService(minutessql.New(db), svc, ballots, minutes.Options{Publisher: pub, Logger: log, Now: cfg.now})
 
 	roomKey, err := db.Secret(ctx, "room-token-key", 32)
 	if err != nil {
 		return err
 	}
 	tokens := signaling.NewTokens(roomKey, nil)
+	// Each meeting's room is hosted by one node, which clients are sent to.
+	node, err := thisNode(cfg.nodeID, publicURL)
+	if err != nil {
+		return err
+	}
 	hub, err := signaling.NewHub(signaling.Config{
 		Tokens:         tokens,
 		UDPPort:        cfg.rtc.udpPort,
@@ -166,21 +212,25 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 		PublicIP:       cfg.rtc.publicIP,
 		ICEServers:     cfg.rtc.iceServers,
 		AllowedOrigins: []string{publicURL},
-		Presence:       presence{svc: svc, log: log},
-		Journal:        journal{svc: svc},
-		Ballots:        roomBallots{people: svc, votes: ballots},
+		Presence:       bridge.Presence{Agenda: svc, Log: log},
+		Journal:        bridge.Journal{Agenda: svc},
+		Ballots:        bridge.Ballots{People: svc, Votes: ballots},
 		Bus:            bus,
+		Node:           node,
+		Directory:      rooms,
 		Logger:         log,
 		Registerer:     reg,
 	})
 	if err != nil {
 		return fmt.Errorf("live rooms: %w", err)
 	}
-	log.Info("live rooms ready", "udp", hub.UDPAddr().String())
+	log.Info("live rooms ready", "udp", hub.UDPAddr().String(), "node", node.ID)
 
 	w, err := web.New(web.Config{
 		Agenda:     svc,
 		Voting:     ballots,
+		Minutes:    pub.minutes,
+		Webhooks:   hooks,
 		Ready:      checks,
 		RTC:        hub,
 		RoomTokens: tokens,
@@ -196,10 +246,15 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	ran := make(chan error, 1)
 	go func() { ran <- ballots.Run(runCtx) }()
+	delivered := make(chan error, 1)
+	go func() { delivered <- hooks.Run(runCtx) }()
 	defer func() {
 		stopRun()
 		if err := <-ran; err != nil {
 			log.Error("closing polls at their time", "err", err)
+		}
+		if err := <-delivered; err != nil {
+			log.Error("delivering webhooks", "err", err)
 		}
 	}()
 
@@ -223,6 +278,9 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("chamber listening", "addr", ln.Addr().String(), "url", publicURL)
 	fmt.Fprintf(stdout, "chamber listening on %s\n", publicURL)
+	if cfg.ready != nil {
+		cfg.ready(publicURL)
+	}
 
 	select {
 	case err := <-errc:
@@ -276,4 +334,20 @@ func openRedis(ctx context.Context, raw string) (*redis.Client, error) {
 		return nil, fmt.Errorf("connect to redis at %s: %w", migrations.Redact(raw), err)
 	}
 	return rdb, nil
+}
+
+// parseNetworks reads a comma-separated list of CIDR prefixes.
+func parseNetworks(raw string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(raw, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, usagef("--webhook-allow-networks: %q is not a network such as 127.0.0.0/8", f)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }

@@ -140,6 +140,9 @@ func summarise(w io.Writer, rec *voting.Record) {
 		op := rp.Opening
 		it := items[op.Item]
 		fmt.Fprintf(w, "  poll %d on item %s %q: %d ballot%s", op.ID, it.Number, it.Title, len(rp.Ballots), plural(len(rp.Ballots)))
+		if n := len(rp.Counts); n > 0 {
+			fmt.Fprintf(w, ", %d count%s of hands in the room", n, plural(n))
+		}
 		switch res := rp.Result; {
 		case rp.Closing == nil:
 			fmt.Fprint(w, ", still open")
@@ -159,6 +162,16 @@ func summarise(w io.Writer, rec *voting.Record) {
 			}
 			if res.PreponderantVote != "" {
 				fmt.Fprintf(w, ", on the presiding member's vote %s", res.PreponderantVote)
+			}
+			if len(res.Counted) > 0 {
+				var hands []string
+				for _, c := range res.Counted {
+					hands = append(hands, fmt.Sprintf("%s %d", c.Option, c.Count))
+				}
+				fmt.Fprintf(w, "; counted in the room: %s", strings.Join(hands, ", "))
+			}
+			if eq := res.Equality; eq != nil && eq.Resolution != voting.ResolvedByCastingVote && eq.Resolution != voting.ResolvedByPreponderantVote {
+				fmt.Fprintf(w, "; equality of %s: %s", strings.Join(eq.Options, " and "), eq.Resolution.Text())
 			}
 		}
 		fmt.Fprintln(w)

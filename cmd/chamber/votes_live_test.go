@@ -6,7 +6,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -159,41 +158,5 @@ func TestCastOverTheLiveRoom(t *testing.T) {
 	clerk.do("GET", fmt.Sprintf("/api/v1/meetings/1/polls/%d/progress", poll.ID), 200, &pr)
 	if pr.Ballots != 1 || pr.Voted != 1 {
 		t.Errorf("progress after one ballot over the room: %+v", pr)
-	}
-}
-
-func TestCastErrorCodes(t *testing.T) {
-	for _, tc := range []struct {
-		err        error
-		code       string
-		reason     string
-		notRefusal bool
-	}{
-		{fmt.Errorf("parse: %w", voting.ErrMalformed), signaling.CodeBallotMalformed, "", false},
-		{fmt.Errorf("x: %w", voting.ErrReplay), signaling.CodeReplay, "", false},
-		{(&voting.Decision{Voter: 3, Reason: voting.ReasonInterest}).Err(), signaling.CodeNotEligible, "interest", false},
-		{fmt.Errorf("poll 3: %w", voting.ErrPollClosed), signaling.CodePollClosed, "", false},
-		{errors.New("connection refused"), "", "", true},
-	} {
-		err := castError(tc.err)
-		var ce *signaling.CastError
-		if !errors.As(err, &ce) {
-			if !tc.notRefusal {
-				t.Errorf("castError(%v) = %v, want code %s", tc.err, err, tc.code)
-			}
-			continue
-		}
-		if tc.notRefusal || ce.Code != tc.code || ce.Reason != tc.reason {
-			t.Errorf("castError(%v) = %+v, want code %q reason %q", tc.err, ce, tc.code, tc.reason)
-		}
-	}
-	// Every voting error a ballot can meet has a code.
-	for _, err := range []error{voting.ErrMalformed, voting.ErrBadSignature, voting.ErrReplay, voting.ErrWrongPoll,
-		voting.ErrPollClosed, voting.ErrPollOpen, voting.ErrInvalidChoice, voting.ErrNotEligible, voting.ErrKeyRevoked,
-		voting.ErrKeyNotApproved, voting.ErrWrongKey, voting.ErrNoTie, voting.ErrNoCastingVote, voting.ErrNotPresiding,
-		voting.ErrForbidden, voting.ErrUnauthenticated, voting.ErrNotFound} {
-		if !errors.As(castError(err), new(*signaling.CastError)) {
-			t.Errorf("%v has no code", err)
-		}
 	}
 }

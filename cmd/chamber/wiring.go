@@ -1,177 +1,80 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/chamber/chamber/agenda"
-	"github.com/chamber/chamber/signaling"
+	"github.com/chamber/chamber/agenda/minutes"
+	"github.com/chamber/chamber/agenda/webhooks"
+	"github.com/chamber/chamber/signaling/bridge"
 	"github.com/chamber/chamber/voting"
 )
 
-// The domains do not know about the live room; these adapters tell it what happened,
-// and tell the agenda who came and went.
+// draftTimeout bounds drafting the minutes of a meeting that has just closed.
+const draftTimeout = time.Minute
 
-// publishTimeout bounds handing an event to the bus. The write has committed by then,
-// so the event must go out even if the request that made it has ended.
-const publishTimeout = 5 * time.Second
+// drafter is the actor the server drafts minutes as when a meeting closes; the
+// minutes say they were drafted by Chamber until a clerk redrafts them.
+var drafter = agenda.Actor{Admin: true, Name: "Chamber"}
 
-// roomPublisher sends journal and vote events to the meeting's room, on any node.
-type roomPublisher struct {
-	bus signaling.Bus
-	log *slog.Logger
+// afterCommit is the Publisher of the agenda, the votes and the minutes: each event,
+// once committed, goes to the meeting's live room, wakes the webhook outbox (which
+// reads the journal itself, so nothing is lost if this node stops), and a meeting's
+// closing starts the draft of its minutes.
+type afterCommit struct {
+	room  bridge.Publisher
+	hooks *webhooks.Service // nil: no webhooks
+	log   *slog.Logger
+
+	// minutes is set once the minutes service exists, before any request is served.
+	minutes *minutes.Service
+	drafts  sync.WaitGroup
+	stop    context.Context // cancelled at shutdown: drafting stops
 }
 
 var (
-	_ agenda.Publisher = roomPublisher{}
-	_ voting.Publisher = roomPublisher{}
+	_ agenda.Publisher  = (*afterCommit)(nil)
+	_ voting.Publisher  = (*afterCommit)(nil)
+	_ minutes.Publisher = (*afterCommit)(nil)
 )
 
-func (p roomPublisher) Publish(ctx context.Context, events ...agenda.Event) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), publishTimeout)
-	defer cancel()
+func (p *afterCommit) Publish(ctx context.Context, events ...agenda.Event) {
+	p.room.Publish(ctx, events...)
+	if p.hooks != nil {
+		p.hooks.Kick()
+	}
 	for _, e := range events {
-		if err := p.bus.PublishMeetingEvent(ctx, roomEvent(e)); err != nil {
-			// The room fills the gap from the journal when the next event arrives.
-			p.log.Warn("publish meeting event", "meeting", e.MeetingID, "seq", e.Seq, "type", e.Type, "err", err)
+		if e.Type == agenda.EvMeetingClosed && p.minutes != nil {
+			p.drafts.Add(1)
+			go p.draft(e.MeetingID)
 		}
 	}
 }
 
-func (p roomPublisher) PublishVote(ctx context.Context, e voting.VoteEvent) {
+func (p *afterCommit) PublishVote(ctx context.Context, e voting.VoteEvent) {
 	p.Publish(ctx, e.AgendaEvent())
 }
 
-func roomEvent(e agenda.Event) signaling.MeetingEvent {
-	return signaling.MeetingEvent{MeetingID: e.MeetingID, Seq: e.Seq, Type: e.Type, At: e.At, Private: e.Private, Data: e.Data}
-}
-
-// journal reads the agenda's journal for the room: all of it, a page at a time.
-type journal struct{ svc *agenda.Service }
-
-func (j journal) EventsAfter(ctx context.Context, meetingID, afterSeq int64) ([]signaling.MeetingEvent, error) {
-	var out []signaling.MeetingEvent
-	for {
-		evs, err := j.svc.JournalAfter(ctx, meetingID, afterSeq)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range evs {
-			out = append(out, roomEvent(e))
-		}
-		if len(evs) < agenda.MaxEventsPage {
-			return out, nil
-		}
-		afterSeq = evs[len(evs)-1].Seq
+// draft drafts the minutes of a meeting that has closed. A clerk who drafted first
+// (or a meeting reopened meanwhile) is not an error worth more than a note.
+func (p *afterCommit) draft(meetingID int64) {
+	defer p.drafts.Done()
+	base := p.stop
+	if base == nil {
+		base = context.Background()
 	}
-}
-
-// presence records joins and leaves of the live room as attendance.
-type presence struct {
-	svc *agenda.Service
-	log *slog.Logger
-}
-
-func (p presence) OnJoin(ctx context.Context, meetingID, userID int64, at time.Time) {
-	if err := p.svc.OnJoin(ctx, meetingID, userID, at); err != nil {
-		p.log.Error("record arrival from the live room", "meeting", meetingID, "user", userID, "err", err)
-	}
-}
-
-func (p presence) OnLeave(ctx context.Context, meetingID, userID int64, at time.Time) {
-	if err := p.svc.OnLeave(ctx, meetingID, userID, at); err != nil {
-		p.log.Error("record departure from the live room", "meeting", meetingID, "user", userID, "err", err)
-	}
-}
-
-// roomBallots takes ballots cast over the live room: the participant's grants say who
-// casts, the agenda says who that is, and the voting service decides, as it does for a
-// ballot sent over REST.
-type roomBallots struct {
-	people *agenda.Service
-	votes  *voting.Service
-}
-
-var _ signaling.Ballots = roomBallots{}
-
-func (b roomBallots) Cast(ctx context.Context, g signaling.Grants, raw json.RawMessage) (json.RawMessage, error) {
-	var sb voting.SignedBallot
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&sb); err != nil {
-		return nil, &signaling.CastError{Code: signaling.CodeBallotMalformed,
-			Message: fmt.Sprintf("a ballot is {\"ballot\",\"signature\",\"public_key\"}, each in base64: %v", err)}
-	}
-	ballot, err := voting.ParseBallot(sb.Bytes)
+	ctx, cancel := context.WithTimeout(base, draftTimeout)
+	defer cancel()
+	m, err := p.minutes.Draft(ctx, drafter, meetingID)
 	if err != nil {
-		return nil, castError(err)
+		p.log.Warn("draft the minutes of a closed meeting", "meeting", meetingID, "err", err)
+		return
 	}
-	if ballot.Meeting != g.MeetingID {
-		return nil, &signaling.CastError{Code: signaling.CodeWrongPoll,
-			Message: fmt.Sprintf("a ballot for meeting %d sent to the room of meeting %d", ballot.Meeting, g.MeetingID)}
-	}
-	// One's own ballot needs no roles: the roll decides who votes. A vote recorded by
-	// a clerk needs the clerk's.
-	actor := agenda.Actor{UserID: g.UserID}
-	if ballot.Recorder != 0 {
-		var err error
-		actor, err = b.people.Actor(ctx, g.UserID)
-		if errors.Is(err, agenda.ErrUnauthenticated) {
-			return nil, &signaling.CastError{Code: signaling.CodeForbidden, Message: "the account no longer exists"}
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	receipt, err := b.votes.Cast(ctx, actor, sb)
-	if err != nil {
-		return nil, castError(err)
-	}
-	return json.Marshal(receipt)
+	p.log.Info("minutes drafted on closing", "meeting", meetingID, "version", m.Version)
 }
 
-// castCodes maps the voting service's refusals to the live room's error codes.
-var castCodes = []struct {
-	err  error
-	code string
-}{
-	{voting.ErrMalformed, signaling.CodeBallotMalformed},
-	{voting.ErrBadSignature, signaling.CodeBadSignature},
-	{voting.ErrWrongKey, signaling.CodeWrongKey},
-	{voting.ErrKeyNotApproved, signaling.CodeKeyNotApproved},
-	{voting.ErrKeyRevoked, signaling.CodeKeyRevoked},
-	{voting.ErrWrongPoll, signaling.CodeWrongPoll},
-	{voting.ErrInvalidChoice, signaling.CodeInvalidChoice},
-	{voting.ErrPollClosed, signaling.CodePollClosed},
-	{voting.ErrPollOpen, signaling.CodePollOpen},
-	{voting.ErrNotEligible, signaling.CodeNotEligible},
-	{voting.ErrReplay, signaling.CodeReplay},
-	{voting.ErrNoCastingVote, signaling.CodeNoCastingVote},
-	{voting.ErrNotPresiding, signaling.CodeNotPresiding},
-	{voting.ErrNoTie, signaling.CodeNoTie},
-	{voting.ErrForbidden, signaling.CodeForbidden},
-	{voting.ErrUnauthenticated, signaling.CodeForbidden},
-	{voting.ErrNotFound, signaling.CodeNotFound},
-}
-
-// castError turns a refusal into a *signaling.CastError; other failures stay as
-// they are, and the client is told to send the ballot again.
-func castError(err error) error {
-	for _, c := range castCodes {
-		if !errors.Is(err, c.err) {
-			continue
-		}
-		ce := &signaling.CastError{Code: c.code, Message: err.Error()}
-		var ie *voting.IneligibleError
-		if errors.As(err, &ie) {
-			ce.Reason = string(ie.Reason)
-		}
-		return ce
-	}
-	return err
-}
+// wait waits for the drafts under way.
+func (p *afterCommit) wait() { p.drafts.Wait() }

@@ -42,9 +42,10 @@ var (
 	ErrClosed = errors.New("client closed")
 )
 
-// ServerError is an error message from the server.
+// ServerError is an error message from the server. URL is set for wrong_node: the
+// signalling URL of the node hosting the room.
 type ServerError struct {
-	Code, Message string
+	Code, Message, URL string
 }
 
 func (e *ServerError) Error() string { return e.Code + ": " + e.Message }
@@ -205,10 +206,32 @@ func Join(ctx context.Context, conn signaling.Conn, opts Options) (*Client, erro
 	}
 	if m.Type == signaling.MsgError {
 		c.Close()
-		return nil, &ServerError{Code: m.Code, Message: m.Message}
+		return nil, &ServerError{Code: m.Code, Message: m.Message, URL: m.URL}
 	}
 	c.joined = m
 	return c, nil
+}
+
+// maxRedirects bounds how many wrong_node answers Connect follows.
+const maxRedirects = 3
+
+// Connect dials the signalling URL a join endpoint gave and joins. A node that does
+// not host the meeting's room answers wrong_node with the host's URL; Connect dials
+// that and joins there.
+func Connect(ctx context.Context, url string, header http.Header, opts Options) (*Client, error) {
+	for hop := 0; ; hop++ {
+		conn, err := Dial(ctx, url, header)
+		if err != nil {
+			return nil, err
+		}
+		c, err := Join(ctx, conn, opts)
+		var se *ServerError
+		if hop < maxRedirects && errors.As(err, &se) && se.Code == signaling.CodeWrongNode && se.URL != "" {
+			url = se.URL
+			continue
+		}
+		return c, err
+	}
 }
 
 // Joined returns the server's joined message.

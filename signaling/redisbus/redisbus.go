@@ -1,5 +1,7 @@
-// Package redisbus carries meeting events between Chamber nodes over Redis pub/sub, so
-// that an event published on any node reaches the meeting's room wherever it runs.
+// Package redisbus joins Chamber nodes through Redis: it carries meeting events between
+// them over pub/sub, so that an event published on any node reaches the meeting's room
+// wherever it runs, and keeps the directory of which node hosts each meeting's room
+// (Directory), so that every participant of a meeting reaches the same room.
 //
 // Pub/sub delivers at most once: a node that is briefly disconnected misses events.
 // Rooms notice the gap in journal sequence numbers and read what they missed from the

@@ -129,18 +129,29 @@ func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
 		if err != nil {
 			return err
 		}
-		// Ballots stored already (sent again) are answered as stored.
-		stored, err := s.ballotsByHash(ctx, tx, batch)
-		if err != nil {
-			return err
-		}
 		closed, err := s.pollsClosed(ctx, tx, meeting, batch)
 		if err != nil {
 			return err
 		}
-		used, err := s.usedNonces(ctx, tx, batch)
+		used, again, err := s.usedNonces(ctx, tx, batch)
 		if err != nil {
 			return err
+		}
+		// Ballots stored already (sent again) are answered as stored. The same ballot
+		// has the same voter and nonce, so the nonces read show whether there are any.
+		stored := map[string]voting.StoredBallot{}
+		if len(again) > 0 {
+			if stored, err = s.ballotsByHash(ctx, tx, again); err != nil {
+				return err
+			}
+		}
+		limits := map[int64]*roomLimit{} // polls with a count of hands
+		for id, st := range closed {
+			if st.hands > 0 && !st.closed {
+				if limits[id], err = roomLimitOf(ctx, tx, id, st.hands, st.eligible); err != nil {
+					return err
+				}
+			}
 		}
 		inBatch := map[string]int{} // hash → the first of the batch with it
 		var accept []int
@@ -156,16 +167,20 @@ func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
 				outcomes[i] = outcome{dup: true, err: errSameAs(j)}
 				continue
 			}
-			c, ok := closed[b.Poll]
+			st, ok := closed[b.Poll]
 			switch {
 			case !ok:
 				outcomes[i].err = fmt.Errorf("submit ballot: poll %d: %w", b.Poll, voting.ErrNotFound)
 				continue
-			case c:
+			case st.closed:
 				outcomes[i].err = fmt.Errorf("submit ballot: poll %d: %w", b.Poll, voting.ErrPollClosed)
 				continue
 			case used[nonceKey]:
 				outcomes[i].err = fmt.Errorf("submit ballot of voter %d in poll %d: %w", b.Voter, b.Poll, voting.ErrReplay)
+				continue
+			case !limits[b.Poll].admits(b.Voter):
+				outcomes[i].err = fmt.Errorf("submit ballot of voter %d in poll %d: the count of hands covers every member who had not voted: %w",
+					b.Voter, b.Poll, voting.ErrOverCount)
 				continue
 			}
 			used[nonceKey] = true
@@ -223,12 +238,8 @@ func (e *sameAs) Error() string { return fmt.Sprintf("the same ballot as number 
 
 func errSameAs(i int) error { return &sameAs{i} }
 
-// ballotsByHash returns, by hash, the ballots of the batch that are stored already.
-func (s *Store) ballotsByHash(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) (map[string]voting.StoredBallot, error) {
-	hashes := make([]string, len(batch))
-	for i, p := range batch {
-		hashes[i] = p.hash
-	}
+// ballotsByHash returns, by hash, the stored ballots with the given hashes.
+func (s *Store) ballotsByHash(ctx context.Context, tx *sqlx.Tx, hashes []string) (map[string]voting.StoredBallot, error) {
 	q, args, err := sqlx.In(`SELECT b.hash, b.id, b.ballot, b.signature, k.public_key, b.key_id, b.log_index, b.received_at
 		FROM ballots b JOIN voting_keys k ON k.id = b.key_id WHERE b.hash IN (?)`, hashes)
 	if err != nil {
@@ -252,9 +263,17 @@ func (s *Store) ballotsByHash(ctx context.Context, tx *sqlx.Tx, batch []*pending
 	return out, nil
 }
 
-// pollsClosed says, for each poll the batch's ballots name, whether it has closed.
-// Polls that are not the meeting's are missing.
-func (s *Store) pollsClosed(ctx context.Context, tx *sqlx.Tx, meeting int64, batch []*pendingBallot) (map[int64]bool, error) {
+// pollState is what a batch needs to know of a poll: whether it has closed, and the
+// hands counted in the room with the eligible voters (JSON) they are counted among.
+type pollState struct {
+	closed   bool
+	hands    int
+	eligible string
+}
+
+// pollsClosed says, for each poll the batch's ballots name, whether it has closed
+// and how many hands were counted in it. Polls that are not the meeting's are missing.
+func (s *Store) pollsClosed(ctx context.Context, tx *sqlx.Tx, meeting int64, batch []*pendingBallot) (map[int64]pollState, error) {
 	seen := map[int64]bool{}
 	var ids []int64
 	for _, p := range batch {
@@ -263,27 +282,32 @@ func (s *Store) pollsClosed(ctx context.Context, tx *sqlx.Tx, meeting int64, bat
 			ids = append(ids, p.in.Ballot.Poll)
 		}
 	}
-	q, args, err := sqlx.In(`SELECT id, closed_at FROM polls WHERE meeting_id = ? AND id IN (?)`, meeting, ids)
+	q, args, err := sqlx.In(`SELECT id, closed_at, room_hands,
+		CASE WHEN room_hands > 0 THEN eligible ELSE '' END AS eligible
+		FROM polls WHERE meeting_id = ? AND id IN (?)`, meeting, ids)
 	if err != nil {
 		return nil, err
 	}
 	var rows []struct {
 		ID       int64        `db:"id"`
 		ClosedAt sql.NullTime `db:"closed_at"`
+		Hands    int          `db:"room_hands"`
+		Eligible string       `db:"eligible"`
 	}
 	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("submit ballots: %w", err)
 	}
-	out := make(map[int64]bool, len(rows))
+	out := make(map[int64]pollState, len(rows))
 	for _, r := range rows {
-		out[r.ID] = r.ClosedAt.Valid
+		out[r.ID] = pollState{closed: r.ClosedAt.Valid, hands: r.Hands, eligible: r.Eligible}
 	}
 	return out, nil
 }
 
 // usedNonces returns the (poll, voter, nonce) triples that stored ballots of the
-// batch's voters in its polls have used, as "poll/voter/nonce".
-func (s *Store) usedNonces(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) (map[string]bool, error) {
+// batch's voters in its polls have used, as "poll/voter/nonce", and the hashes of the
+// batch's ballots that are among them (sent again).
+func (s *Store) usedNonces(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) (map[string]bool, []string, error) {
 	polls, voters := map[int64]bool{}, map[int64]bool{}
 	var pollIDs, voterIDs []int64
 	for _, p := range batch {
@@ -296,23 +320,32 @@ func (s *Store) usedNonces(ctx context.Context, tx *sqlx.Tx, batch []*pendingBal
 			voterIDs = append(voterIDs, b.Voter)
 		}
 	}
-	q, args, err := sqlx.In(`SELECT poll_id, voter_id, nonce FROM ballots WHERE poll_id IN (?) AND voter_id IN (?)`, pollIDs, voterIDs)
+	q, args, err := sqlx.In(`SELECT poll_id, voter_id, nonce, hash FROM ballots WHERE poll_id IN (?) AND voter_id IN (?)`, pollIDs, voterIDs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var rows []struct {
 		Poll  int64  `db:"poll_id"`
 		Voter int64  `db:"voter_id"`
 		Nonce string `db:"nonce"`
+		Hash  string `db:"hash"`
 	}
 	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
-		return nil, fmt.Errorf("submit ballots: %w", err)
+		return nil, nil, fmt.Errorf("submit ballots: %w", err)
+	}
+	hashes := make(map[string]bool, len(batch))
+	for _, p := range batch {
+		hashes[p.hash] = true
 	}
 	out := make(map[string]bool, len(rows))
+	var again []string
 	for _, r := range rows {
 		out[fmt.Sprintf("%d/%d/%s", r.Poll, r.Voter, r.Nonce)] = true
+		if hashes[r.Hash] {
+			again = append(again, r.Hash)
+		}
 	}
-	return out, nil
+	return out, again, nil
 }
 
 // insertBallots stores the accepted ballots of a batch, the k-th at log index

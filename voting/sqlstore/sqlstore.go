@@ -299,6 +299,9 @@ type logStore struct {
 	tx      *sqlx.Tx
 	meeting int64
 	lock    bool // Size locks the log's row (a write transaction)
+	// size is the log's size as its transaction has it, once read with the lock.
+	size      int64
+	sizeKnown bool
 }
 
 var _ voting.LogStore = (*logStore)(nil)
@@ -309,6 +312,9 @@ func (s *Store) Log(meeting int64) voting.LogStore {
 }
 
 func (l *logStore) Size(ctx context.Context) (int64, error) {
+	if l.sizeKnown {
+		return l.size, nil
+	}
 	lock := ""
 	if l.lock {
 		lock = l.s.forUpdate()
@@ -371,30 +377,66 @@ func (l *logStore) ReadHashes(ctx context.Context, indexes []int64) ([]tlog.Hash
 }
 
 func (l *logStore) Append(ctx context.Context, n int64, leaves [][]byte, start int64, hashes []tlog.Hash) error {
-	res, err := l.q.ExecContext(ctx, l.q.Rebind(`UPDATE vote_logs SET size = ? WHERE meeting_id = ? AND size = ?`),
-		n+int64(len(leaves)), l.meeting, n)
-	if err != nil {
-		return fmt.Errorf("append to log: %w", err)
-	}
-	if k, err := res.RowsAffected(); err != nil || k != 1 {
-		return fmt.Errorf("append to log at %d: %w", n, voting.ErrConflict)
-	}
 	data := make([]string, len(leaves))
 	for i, leaf := range leaves {
 		data[i] = b64.EncodeToString(leaf)
-	}
-	if err := l.insertIndexed(ctx, "vote_log_leaves", "data", n, data); err != nil {
-		return err
 	}
 	text := make([]string, len(hashes))
 	for i, h := range hashes {
 		text[i] = h.String()
 	}
-	if err := l.insertIndexed(ctx, "vote_log_hashes", "hash", start, text); err != nil {
-		return err
+	if l.s.db.Dialect == migrations.Postgres {
+		if err := l.appendPostgres(ctx, n, data, start, text); err != nil {
+			return err
+		}
+	} else {
+		res, err := l.q.ExecContext(ctx, l.q.Rebind(`UPDATE vote_logs SET size = ? WHERE meeting_id = ? AND size = ?`),
+			n+int64(len(leaves)), l.meeting, n)
+		if err != nil {
+			return fmt.Errorf("append to log: %w", err)
+		}
+		if k, err := res.RowsAffected(); err != nil || k != 1 {
+			return fmt.Errorf("append to log at %d: %w", n, voting.ErrConflict)
+		}
+		if err := l.insertIndexed(ctx, "vote_log_leaves", "data", n, data); err != nil {
+			return err
+		}
+		if err := l.insertIndexed(ctx, "vote_log_hashes", "hash", start, text); err != nil {
+			return err
+		}
+	}
+	if l.sizeKnown {
+		l.size = n + int64(len(leaves))
 	}
 	if l.tx != nil {
 		l.s.hashes.pend(l.tx, l.meeting, start, hashes)
+	}
+	return nil
+}
+
+// appendPostgres moves the log's size on and inserts its new leaves and hashes in one
+// statement (one round trip), which inserts nothing unless the log had n leaves.
+func (l *logStore) appendPostgres(ctx context.Context, n int64, data []string, start int64, text []string) error {
+	if len(data) == 0 {
+		return nil
+	}
+	var moved int
+	err := sqlx.GetContext(ctx, l.q, &moved, `WITH moved AS (
+			UPDATE vote_logs SET size = $2 WHERE meeting_id = $1 AND size = $3 RETURNING 1
+		), leaves AS (
+			INSERT INTO vote_log_leaves (meeting_id, idx, data)
+			SELECT $1, $3 + t.ord - 1, t.v FROM unnest($4::text[]) WITH ORDINALITY AS t(v, ord) WHERE EXISTS (SELECT 1 FROM moved)
+		), hashes AS (
+			INSERT INTO vote_log_hashes (meeting_id, idx, hash)
+			SELECT $1, $5 + t.ord - 1, t.v FROM unnest($6::text[]) WITH ORDINALITY AS t(v, ord) WHERE EXISTS (SELECT 1 FROM moved)
+		)
+		SELECT COUNT(*) FROM moved`,
+		l.meeting, n+int64(len(data)), n, pq.Array(data), start, pq.Array(text))
+	if err != nil {
+		return fmt.Errorf("append to log: %w", err)
+	}
+	if moved != 1 {
+		return fmt.Errorf("append to log at %d: %w", n, voting.ErrConflict)
 	}
 	return nil
 }
@@ -457,8 +499,8 @@ func (l *logStore) Leaves(ctx context.Context, start, end int64) ([][]byte, erro
 	return out, nil
 }
 
-// lockLog locks a meeting's log for an append in tx, creating it when origin is given
-// and it does not exist yet, and returns the log.
+// lockLog locks a meeting's log for an append in tx, creating it named origin when
+// origin is given and it does not exist yet, and returns the log under its stored name.
 func (s *Store) lockLog(ctx context.Context, tx *sqlx.Tx, meeting int64, origin string) (*voting.Log, error) {
 	if origin != "" {
 		if _, err := tx.ExecContext(ctx, tx.Rebind(
@@ -466,18 +508,35 @@ func (s *Store) lockLog(ctx context.Context, tx *sqlx.Tx, meeting int64, origin 
 			return nil, fmt.Errorf("create log of meeting %d: %w", meeting, err)
 		}
 	}
-	var stored string
-	err := tx.GetContext(ctx, &stored, tx.Rebind(`SELECT origin FROM vote_logs WHERE meeting_id = ?`+s.forUpdate()), meeting)
+	var stored struct {
+		Origin string `db:"origin"`
+		Size   int64  `db:"size"`
+	}
+	err := tx.GetContext(ctx, &stored, tx.Rebind(`SELECT origin, size FROM vote_logs WHERE meeting_id = ?`+s.forUpdate()), meeting)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("log of meeting %d: %w", meeting, voting.ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("log of meeting %d: %w", meeting, err)
 	}
-	if origin != "" && origin != stored {
-		return nil, fmt.Errorf("log of meeting %d is %q, not %q: %w", meeting, stored, origin, voting.ErrConflict)
+	// A log keeps the name it was created with, whatever the deployment is called now:
+	// its checkpoints, receipts and records all carry that name. Its size, read with
+	// the lock, stands for the transaction.
+	return voting.NewLog(stored.Origin, &logStore{s: s, q: tx, tx: tx, meeting: meeting, lock: true,
+		size: stored.Size, sizeKnown: true}), nil
+}
+
+// LogOrigin implements voting.Store.
+func (s *Store) LogOrigin(ctx context.Context, meeting int64) (string, error) {
+	var origin string
+	err := s.db.Reader.GetContext(ctx, &origin, s.db.Reader.Rebind(`SELECT origin FROM vote_logs WHERE meeting_id = ?`), meeting)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("log of meeting %d: %w", meeting, voting.ErrNotFound)
 	}
-	return voting.NewLog(stored, &logStore{s: s, q: tx, tx: tx, meeting: meeting, lock: true}), nil
+	if err != nil {
+		return "", fmt.Errorf("log of meeting %d: %w", meeting, err)
+	}
+	return origin, nil
 }
 
 // SaveCheckpoint implements voting.Store.
@@ -533,6 +592,7 @@ type pollRow struct {
 	Closing        sql.NullString `db:"closing"`
 	ClosingIndex   sql.NullInt64  `db:"closing_index"`
 	Result         sql.NullString `db:"result"`
+	RoomCount      sql.NullString `db:"room_count"`
 	OpeningLeaf    sql.NullString `db:"opening_leaf"`
 }
 
@@ -542,7 +602,7 @@ type pollRow struct {
 const pollSelect = `SELECT p.id, p.meeting_id, p.item_id, p.motion_id, p.question, p.options, p.method, p.named,
 	p.live_tally, p.challenge, p.opened_at, p.closes_at, p.opened_by, p.membership, p.quorum_required,
 	p.present_at_open, p.casting_vote, p.presiding_id, p.eligible, p.overrides, p.opening_index, p.closed_at,
-	p.closing, p.closing_index, p.result, l.data AS opening_leaf
+	p.closing, p.closing_index, p.result, p.room_count, l.data AS opening_leaf
 	FROM polls p LEFT JOIN vote_log_leaves l ON l.meeting_id = p.meeting_id AND l.idx = p.opening_index`
 
 func (r pollRow) poll() (voting.Poll, error) {
@@ -586,6 +646,13 @@ func (r pollRow) poll() (voting.Poll, error) {
 			return voting.Poll{}, fmt.Errorf("poll %d: opening entry %d is not this poll's (%v)", r.ID, r.OpeningIndex.Int64, err)
 		}
 		p.PreponderantVote = e.Opening.PreponderantVote
+	}
+	if r.RoomCount.Valid {
+		p.RoomCount = &voting.Count{}
+		if err := json.Unmarshal([]byte(r.RoomCount.String), p.RoomCount); err != nil {
+			return voting.Poll{}, fmt.Errorf("poll %d: room count: %w", r.ID, err)
+		}
+		p.RoomCount.Challenge = p.Challenge
 	}
 	if r.Result.Valid {
 		p.Result = &voting.Result{}
@@ -925,14 +992,19 @@ func (s *Store) submitOne(ctx context.Context, in voting.BallotSubmission) (voti
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("submit ballot: %w", err)
 		}
-		var closed sql.NullTime
-		err = tx.GetContext(ctx, &closed, tx.Rebind(`SELECT closed_at FROM polls WHERE id = ? AND meeting_id = ?`), b.Poll, b.Meeting)
+		var st struct {
+			Closed   sql.NullTime `db:"closed_at"`
+			Hands    int          `db:"room_hands"`
+			Eligible string       `db:"eligible"`
+		}
+		err = tx.GetContext(ctx, &st, tx.Rebind(`SELECT closed_at, room_hands, eligible FROM polls WHERE id = ? AND meeting_id = ?`), b.Poll, b.Meeting)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("submit ballot: poll %d: %w", b.Poll, voting.ErrNotFound)
 		}
 		if err != nil {
 			return fmt.Errorf("submit ballot: %w", err)
 		}
+		closed := st.Closed
 		switch {
 		case b.Casting && !closed.Valid:
 			return fmt.Errorf("submit casting vote: poll %d: %w", b.Poll, voting.ErrPollOpen)
@@ -955,6 +1027,16 @@ func (s *Store) submitOne(ctx context.Context, in voting.BallotSubmission) (voti
 		}
 		if n > 0 {
 			return fmt.Errorf("submit ballot of voter %d in poll %d: %w", b.Voter, b.Poll, voting.ErrReplay)
+		}
+		if !b.Casting {
+			lim, err := roomLimitOf(ctx, tx, b.Poll, st.Hands, st.Eligible)
+			if err != nil {
+				return err
+			}
+			if !lim.admits(b.Voter) {
+				return fmt.Errorf("submit ballot of voter %d in poll %d: the count of hands covers every member who had not voted: %w",
+					b.Voter, b.Poll, voting.ErrOverCount)
+			}
 		}
 		index, err := log.Append(ctx, leaf)
 		if err != nil {
@@ -1044,12 +1126,38 @@ func (s *Store) Votes(ctx context.Context, poll int64) ([]voting.Vote, error) {
 
 // RecordRefusal implements voting.Store.
 func (s *Store) RecordRefusal(ctx context.Context, r voting.Refusal) error {
-	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO ballot_refusals (meeting_id, poll_id, voter_id, reason, hash, at) VALUES (?, ?, ?, ?, ?, ?)`),
-		r.Meeting, nullID(r.Poll), nullID(r.Voter), r.Reason, hex.EncodeToString(r.Hash[:]), r.At.UTC())
+	_, err := s.db.ExecContext(ctx, s.db.Rebind(`INSERT INTO ballot_refusals (meeting_id, poll_id, voter_id, submitted_by, reason, hash, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		r.Meeting, nullID(r.Poll), nullID(r.Voter), nullID(r.By), r.Reason, hex.EncodeToString(r.Hash[:]), r.At.UTC())
 	if err != nil {
 		return fmt.Errorf("record refusal: %w", err)
 	}
 	return nil
+}
+
+// Refusals implements voting.Store.
+func (s *Store) Refusals(ctx context.Context, poll int64) ([]voting.Refusal, error) {
+	var rows []struct {
+		Meeting int64         `db:"meeting_id"`
+		Poll    sql.NullInt64 `db:"poll_id"`
+		Voter   sql.NullInt64 `db:"voter_id"`
+		By      sql.NullInt64 `db:"submitted_by"`
+		Reason  string        `db:"reason"`
+		Hash    string        `db:"hash"`
+		At      time.Time     `db:"at"`
+	}
+	if err := s.db.Reader.SelectContext(ctx, &rows, s.db.Reader.Rebind(`SELECT meeting_id, poll_id, voter_id, submitted_by,
+		reason, hash, at FROM ballot_refusals WHERE poll_id = ? ORDER BY id`), poll); err != nil {
+		return nil, fmt.Errorf("refusals in poll %d: %w", poll, err)
+	}
+	out := make([]voting.Refusal, len(rows))
+	for i, r := range rows {
+		out[i] = voting.Refusal{Meeting: r.Meeting, Poll: r.Poll.Int64, Voter: r.Voter.Int64, By: r.By.Int64, Reason: r.Reason, At: r.At.UTC()}
+		if h, err := hex.DecodeString(r.Hash); err == nil && len(h) == len(out[i].Hash) {
+			copy(out[i].Hash[:], h)
+		}
+	}
+	return out, nil
 }
 
 // JournalSeqAndKey implements voting.Store.
