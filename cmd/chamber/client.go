@@ -178,29 +178,53 @@ func (c *client) call(ctx context.Context, method, path string, body any, conten
 		}
 		r, contentType = bytes.NewReader(buf), "application/json"
 	}
+	data, err := c.send(ctx, method, path, r, contentType, "application/json", 64<<20)
+	if err != nil || out == nil {
+		return err
+	}
+	if raw, ok := out.(*json.RawMessage); ok {
+		*raw = data
+		return nil
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("%s %s: unexpected answer: %w", method, path, err)
+	}
+	return nil
+}
+
+// get fetches path as it is (an export, say), whatever its type.
+func (c *client) get(ctx context.Context, path string) ([]byte, error) {
+	return c.send(ctx, "GET", path, nil, "", "", 256<<20)
+}
+
+// send makes a request and returns the answer's body, at most limit bytes; an answer
+// of 300 or more is an *apiError.
+func (c *client) send(ctx context.Context, method, path string, body io.Reader, contentType, accept string, limit int64) ([]byte, error) {
 	u := c.base.JoinPath(strings.SplitN(path, "?", 2)[0])
 	if _, q, ok := strings.Cut(path, "?"); ok {
 		u.RawQuery = q
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), r)
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	req.Header.Set("Accept", "application/json")
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
+		return nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit))
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
+		return nil, fmt.Errorf("%s %s: %w", method, u.Redacted(), err)
 	}
 	if resp.StatusCode >= 300 {
 		e := &apiError{status: resp.StatusCode}
@@ -208,46 +232,6 @@ func (c *client) call(ctx context.Context, method, path string, body any, conten
 		if secs, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && secs >= 0 {
 			e.retryAfter = time.Duration(secs) * time.Second
 		}
-		return e
-	}
-	if out == nil {
-		return nil
-	}
-	if raw, ok := out.(*json.RawMessage); ok {
-		*raw = data
-		return nil
-	}
-	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("%s %s: unexpected answer: %w", method, u.Redacted(), err)
-	}
-	return nil
-}
-
-// get fetches path as it is (an export, say), whatever its type.
-func (c *client) get(ctx context.Context, path string) ([]byte, error) {
-	u := c.base.JoinPath(strings.SplitN(path, "?", 2)[0])
-	if _, q, ok := strings.Cut(path, "?"); ok {
-		u.RawQuery = q
-	}
-	req, err := http.NewRequestWithContext(ctx, "GET", u.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u.Redacted(), err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", u.Redacted(), err)
-	}
-	if resp.StatusCode >= 300 {
-		e := &apiError{status: resp.StatusCode}
-		json.Unmarshal(data, &e.p)
 		return nil, e
 	}
 	return data, nil
