@@ -1,7 +1,8 @@
 # Sourced by `make test`: makes sure PostgreSQL and Redis are reachable on this machine
 # (starting them, or installing them from Debian's packages when missing) and that
-# Chromium is installed for the browser tests, and exports CHAMBER_TEST_DATABASE_URL,
-# CHAMBER_TEST_REDIS_URL and CHAMBER_TEST_CHROMIUM for the tests.
+# Chromium and axe-core are installed for the browser tests, and exports
+# CHAMBER_TEST_DATABASE_URL, CHAMBER_TEST_REDIS_URL, CHAMBER_TEST_CHROMIUM and
+# CHAMBER_TEST_AXE for the tests.
 # Variables already set in the environment are kept: point them at other servers to use those.
 
 _svc_log() { printf 'services: %s\n' "$*" >&2; }
@@ -71,8 +72,25 @@ _svc_chromium() {
 	export CHAMBER_TEST_CHROMIUM="$path"
 }
 
+# axe-core, for the accessibility checks of the browser tests only: the version and
+# integrity pinned by web/browsertest/testdata/axe/package-lock.json, installed from the
+# npm registry into a cache outside the working tree, once per lockfile.
+_svc_axe() {
+	local src dir
+	src="$(cd "$(dirname "${BASH_SOURCE[0]:-.ci/services.sh}")/.." && pwd)/web/browsertest/testdata/axe"
+	dir="${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/chamber-test/axe-$(sha256sum "$src/package-lock.json" | cut -c1-16)"
+	if [ ! -f "$dir/node_modules/axe-core/axe.min.js" ]; then
+		if ! command -v npm >/dev/null; then _svc_install npm || return 1; fi
+		_svc_log "installing axe-core into $dir"
+		mkdir -p "$dir" && cp "$src/package.json" "$src/package-lock.json" "$dir/" || return 1
+		npm ci --prefix "$dir" --ignore-scripts --no-audit --no-fund --loglevel=error >&2 || return 1
+	fi
+	export CHAMBER_TEST_AXE="$dir/node_modules/axe-core/axe.min.js"
+}
+
 if [ -z "${CHAMBER_TEST_DATABASE_URL:-}" ]; then _svc_postgres || return 1 2>/dev/null || exit 1; fi
 if [ -z "${CHAMBER_TEST_REDIS_URL:-}" ]; then _svc_redis || return 1 2>/dev/null || exit 1; fi
 if [ -z "${CHAMBER_TEST_CHROMIUM:-}" ]; then _svc_chromium || return 1 2>/dev/null || exit 1; fi
+if [ -z "${CHAMBER_TEST_AXE:-}" ]; then _svc_axe || return 1 2>/dev/null || exit 1; fi
 export CHAMBER_TEST_REQUIRE_SERVICES=1
-_svc_log "PostgreSQL: ${CHAMBER_TEST_DATABASE_URL%%\?*}  Redis: $CHAMBER_TEST_REDIS_URL  Chromium: $CHAMBER_TEST_CHROMIUM"
+_svc_log "PostgreSQL: ${CHAMBER_TEST_DATABASE_URL%%\?*}  Redis: $CHAMBER_TEST_REDIS_URL  Chromium: $CHAMBER_TEST_CHROMIUM  axe: $CHAMBER_TEST_AXE"

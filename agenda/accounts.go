@@ -205,7 +205,7 @@ func (s *Service) SessionFor(ctx context.Context, cookie string) (LoginSession, 
 		return LoginSession{}, ErrBadCredentials
 	}
 	var sess LoginSession
-	err := s.read(ctx, func(tx Tx) error {
+	err := s.store.Lookup(ctx, func(tx Tx) error {
 		var err error
 		sess, err = tx.GetSession(ctx, HashToken(cookie))
 		return err
@@ -256,7 +256,7 @@ func (s *Service) APITokenUser(ctx context.Context, token string) (APIToken, err
 		return APIToken{}, ErrBadCredentials
 	}
 	var t APIToken
-	err := s.read(ctx, func(tx Tx) error {
+	err := s.store.Lookup(ctx, func(tx Tx) error {
 		var err error
 		t, err = tx.GetAPITokenByHash(ctx, HashToken(token))
 		return err

@@ -215,46 +215,6 @@ type Substitution struct {
 	CreatedAt    time.Time `json:"created_at" db:"created_at"`
 }
 
-// DeclarationKind is the kind of interest declared (Localism Act 2011 and local codes).
-type DeclarationKind string
-
-// Declaration kinds.
-const (
-	// Pecuniary is a disclosable pecuniary interest: the member may not take part or vote
-	// without a dispensation (Localism Act 2011 ss.31–33).
-	Pecuniary      DeclarationKind = "pecuniary"
-	Registrable    DeclarationKind = "registrable"
-	NonRegistrable DeclarationKind = "non_registrable"
-	OtherInterest  DeclarationKind = "other"
-)
-
-// Valid reports whether k is a known declaration kind.
-func (k DeclarationKind) Valid() bool {
-	return k == Pecuniary || k == Registrable || k == NonRegistrable || k == OtherInterest
-}
-
-// Declaration is a member's declaration of interest, at the start of the meeting
-// (ItemID 0) or on one item.
-type Declaration struct {
-	ID          int64           `json:"id" db:"id"`
-	MeetingID   int64           `json:"meeting_id" db:"meeting_id"`
-	ItemID      int64           `json:"item_id,omitempty" db:"item_id"`
-	UserID      int64           `json:"user_id" db:"user_id"`
-	Kind        DeclarationKind `json:"kind" db:"kind"`
-	Description string          `json:"description" db:"description"`
-	// Withdraws says the member leaves the room for the item.
-	Withdraws bool `json:"withdraws" db:"withdraws"`
-	// Dispensation, when not empty, describes the dispensation granted (s.33).
-	Dispensation string    `json:"dispensation" db:"dispensation"`
-	CreatedAt    time.Time `json:"created_at" db:"created_at"`
-}
-
-// Disqualifies reports whether the declaration bars the member from voting on its item:
-// a pecuniary interest without dispensation, or any interest the member withdraws for.
-func (d Declaration) Disqualifies() bool {
-	return (d.Kind == Pecuniary && d.Dispensation == "") || d.Withdraws
-}
-
 // MotionStatus is where a motion stands.
 type MotionStatus string
 

@@ -246,6 +246,8 @@ func TestService(t *testing.T) {
 		{"AttendanceChangesAndDepartures", "france", testAttendanceChangesAndDepartures},
 		{"Presence", "england", testPresence},
 		{"Declarations", "england", testDeclarations},
+		{"DeclarationKindsFollowTheProfile", "england", testDeclarationKindsFollowTheProfile},
+		{"ProxyLimits", "france", testProxyLimits},
 		{"Motions", "england", testMotions},
 		{"SubstitutionsApologiesAndSpeakers", "england", testSubstitutionsApologiesAndSpeakers},
 		{"AdminAndLogin", "england", testAdminAndLogin},

@@ -108,7 +108,7 @@ func testPermissions(t *testing.T, w *world) {
 			return err
 		}},
 		{"declare the member's interest", true, []string{"admin", "clerk", "member"}, func(a agenda.Actor, f fixture) error {
-			_, err := w.svc.Declare(w.ctx, a, f.m.ID, agenda.DeclarationInput{UserID: w.member.UserID, Kind: agenda.OtherInterest, Description: "knows the applicant"})
+			_, err := w.svc.Declare(w.ctx, a, f.m.ID, agenda.DeclarationInput{UserID: w.member.UserID, Kind: agenda.NonRegistrable, Description: "knows the applicant"})
 			return err
 		}},
 		{"propose a motion in the member's name", true, []string{"admin", "clerk", "chair", "member"}, func(a agenda.Actor, f fixture) error {

@@ -17,8 +17,11 @@ type Profile struct {
 	// RemoteMayVote: members attending remotely may vote.
 	RemoteMayVote bool `json:"remote_may_vote"`
 	// ProxiesAllowed: a member may be represented by another member holding their proxy.
+	// It alone decides whether proxies are allowed at all.
 	ProxiesAllowed bool `json:"proxies_allowed"`
-	// MaxProxiesPerHolder limits how many proxies one member may hold (0: none allowed).
+	// MaxProxiesPerHolder limits how many proxies one member may hold where proxies are
+	// allowed; 0 means no limit. The attendance record refuses a proxy beyond the limit
+	// and the votes refuse it too (see WithinProxyLimit).
 	MaxProxiesPerHolder int `json:"max_proxies_per_holder"`
 	// ProxiesCountForQuorum: represented members count towards the quorum.
 	ProxiesCountForQuorum bool `json:"proxies_count_for_quorum"`
@@ -31,7 +34,30 @@ type Profile struct {
 	// PreponderantVote: on a tie, the presiding member's own vote decides, without a
 	// second vote (France, CGCT L2121-20). Exclusive with CastingVote.
 	PreponderantVote bool `json:"preponderant_vote"`
+	// ConductCode is the code of conduct whose kinds of interest members declare. Empty
+	// in profiles stored before it existed: see Code.
+	ConductCode ConductCode `json:"conduct_code"`
 }
+
+// WithinProxyLimit reports whether a holder may hold an nth proxy (counting from 1)
+// under a limit of limit proxies per holder, where 0 means no limit. The attendance
+// record and the votes both ask it, so that they agree.
+func WithinProxyLimit(limit, nth int) bool { return limit == 0 || nth <= limit }
+
+// Code returns the code of conduct the profile follows: ConductCode, or for a profile
+// stored without one, its preset's, or England's.
+func (p Profile) Code() ConductCode {
+	if p.ConductCode != "" {
+		return p.ConductCode
+	}
+	if base, ok := Preset(p.Name); ok {
+		return base.ConductCode
+	}
+	return EnglandCode
+}
+
+// DeclarationKinds returns the kinds of interest members declare under the profile.
+func (p Profile) DeclarationKinds() []DeclarationKind { return p.Code().Kinds() }
 
 // Quorum is a quorum rule: Fixed members if set, otherwise Num/Den of the voting
 // membership rounded up, but never fewer than Min.
@@ -94,6 +120,7 @@ var presets = []Profile{
 		Quorum:                       Quorum{Num: 1, Den: 4, Min: 3},
 		WholeItemPresenceForPlanning: true,
 		CastingVote:                  true,
+		ConductCode:                  EnglandCode,
 	},
 	{
 		Name: "england-2020",
@@ -104,16 +131,19 @@ var presets = []Profile{
 		RemoteMayVote:                true,
 		WholeItemPresenceForPlanning: true,
 		CastingVote:                  true,
+		ConductCode:                  EnglandCode,
 	},
 	{
 		Name: "wales",
 		Description: "Wales: councils must allow remote attendance and broadcast meetings " +
-			"(Local Government and Elections (Wales) Act 2021 ss.46–47); remote members count and vote.",
+			"(Local Government and Elections (Wales) Act 2021 ss.46–47); remote members count and vote; " +
+			"members declare personal and prejudicial interests (Local Authorities (Model Code of Conduct) (Wales) Order 2008).",
 		Quorum:                       Quorum{Num: 1, Den: 4, Min: 3},
 		RemoteCountsForQuorum:        true,
 		RemoteMayVote:                true,
 		WholeItemPresenceForPlanning: true,
 		CastingVote:                  true,
+		ConductCode:                  WalesCode,
 	},
 	{
 		Name: "scotland",
@@ -124,6 +154,7 @@ var presets = []Profile{
 		RemoteMayVote:                true,
 		WholeItemPresenceForPlanning: true,
 		CastingVote:                  true,
+		ConductCode:                  EnglandCode,
 	},
 	{
 		Name: "france",
@@ -137,6 +168,7 @@ var presets = []Profile{
 		MaxProxiesPerHolder:   2,
 		ProxiesCountForQuorum: true,
 		PreponderantVote:      true,
+		ConductCode:           EnglandCode,
 	},
 }
 
@@ -167,6 +199,9 @@ type ProfileOverrides struct {
 	WholeItemPresenceForPlanning *bool   `json:"whole_item_presence_for_planning,omitempty"`
 	CastingVote                  *bool   `json:"casting_vote,omitempty"`
 	PreponderantVote             *bool   `json:"preponderant_vote,omitempty"`
+	// ConductCode, when set, names the code of conduct whose kinds of interest members
+	// declare ("england" or "wales").
+	ConductCode *ConductCode `json:"conduct_code,omitempty"`
 }
 
 // Apply returns p with the overrides applied.
@@ -188,6 +223,9 @@ func (o ProfileOverrides) Apply(p Profile) Profile {
 	set(&p.PreponderantVote, o.PreponderantVote)
 	if o.MaxProxiesPerHolder != nil {
 		p.MaxProxiesPerHolder = *o.MaxProxiesPerHolder
+	}
+	if o.ConductCode != nil {
+		p.ConductCode = *o.ConductCode
 	}
 	return p
 }
@@ -214,6 +252,9 @@ func ResolveProfile(name string, o ProfileOverrides) (Profile, error) {
 	}
 	if p.CastingVote && p.PreponderantVote {
 		return Profile{}, invalid("overrides.preponderant_vote", "a tie is broken by a casting vote or a preponderant vote, not both")
+	}
+	if !p.ConductCode.Valid() {
+		return Profile{}, invalid("overrides.conduct_code", "unknown code of conduct %q; codes are %v", p.ConductCode, conductCodes)
 	}
 	if p.RemoteMayVote && !p.RemoteCountsForQuorum {
 		return Profile{}, invalid("overrides.remote_may_vote", "remote members who vote must also count as present")

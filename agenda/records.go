@@ -143,7 +143,8 @@ type DeclarationInput struct {
 	Dispensation string          `json:"dispensation,omitempty"`
 }
 
-// Declare records a declaration of interest, by the member or by the clerk for them.
+// Declare records a declaration of interest, by the member or by the clerk for them. Its
+// kind must be one of those of the code of conduct the committee's rules profile follows.
 func (s *Service) Declare(ctx context.Context, actor Actor, meetingID int64, in DeclarationInput) (Declaration, error) {
 	var d Declaration
 	err := s.write(ctx, actor, func(o *op) error {
@@ -151,10 +152,12 @@ func (s *Service) Declare(ctx context.Context, actor Actor, meetingID int64, in 
 		if err != nil {
 			return err
 		}
-		var c checker
-		if !in.Kind.Valid() {
-			c.add("kind", "must be pecuniary, registrable, non_registrable or other")
+		cm, err := o.GetCommittee(ctx, m.CommitteeID)
+		if err != nil {
+			return err
 		}
+		var c checker
+		cm.Profile.Code().checkKind(&c, in.Kind)
 		c.text("description", in.Description, true, 2000)
 		c.text("dispensation", in.Dispensation, false, 1000)
 		if p, err := o.GetPerson(ctx, m.CouncilID, in.UserID); isNotFound(err) || (err == nil && p.Role != RoleCouncillor) {
@@ -483,7 +486,7 @@ func (s *Service) checkProxy(o *op, m Meeting, p Profile, in AttendanceInput, c 
 			held++
 		}
 	}
-	if held >= p.MaxProxiesPerHolder {
+	if !WithinProxyLimit(p.MaxProxiesPerHolder, held+1) {
 		c.add("proxy_holder_id", "already holds %d proxies, the most allowed", held)
 	}
 	return nil

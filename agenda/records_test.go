@@ -273,8 +273,8 @@ func testDeclarations(t *testing.T, w *world) {
 		{"by the clerk, on an item", w.clerk, agenda.DeclarationInput{UserID: w.member2.UserID, ItemID: items[1].ID, Kind: agenda.Pecuniary,
 			Description: "owns the land", Withdraws: true}, nil, nil, false},
 		{"on an exempt item, privately", w.member3, agenda.DeclarationInput{UserID: w.member3.UserID, ItemID: items[2].ID,
-			Kind: agenda.OtherInterest, Description: "related to a post holder"}, nil, nil, true},
-		{"for another member", w.member, agenda.DeclarationInput{UserID: w.member2.UserID, Kind: agenda.OtherInterest,
+			Kind: agenda.NonRegistrable, Description: "related to a post holder"}, nil, nil, true},
+		{"for another member", w.member, agenda.DeclarationInput{UserID: w.member2.UserID, Kind: agenda.NonRegistrable,
 			Description: "x"}, agenda.ErrForbidden, nil, false},
 		{"bad fields", w.clerk, agenda.DeclarationInput{UserID: w.officer.UserID, ItemID: otherItems[0].ID, Kind: "vague"},
 			agenda.ErrInvalid, []string{"description", "item_id", "kind", "user_id"}, false},
@@ -308,21 +308,6 @@ func testDeclarations(t *testing.T, w *world) {
 		t.Errorf("declarations: got %d, want 3", len(decls))
 	}
 
-	disq := []struct {
-		d    agenda.Declaration
-		want bool
-	}{
-		{agenda.Declaration{Kind: agenda.Pecuniary}, true},
-		{agenda.Declaration{Kind: agenda.Pecuniary, Dispensation: "granted"}, false},
-		{agenda.Declaration{Kind: agenda.Registrable}, false},
-		{agenda.Declaration{Kind: agenda.Registrable, Withdraws: true}, true},
-		{agenda.Declaration{Kind: agenda.Pecuniary, Dispensation: "granted", Withdraws: true}, true},
-	}
-	for _, c := range disq {
-		if got := c.d.Disqualifies(); got != c.want {
-			t.Errorf("%+v disqualifies: got %v, want %v", c.d, got, c.want)
-		}
-	}
 }
 
 func testMotions(t *testing.T, w *world) {

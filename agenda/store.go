@@ -8,9 +8,14 @@ import (
 // Store runs transactions. Update runs fn in a read-write transaction that commits when
 // fn returns nil and rolls back otherwise; View runs fn in a read-only one. Every write
 // the Service makes, with the journal events it appends, is one Update.
+//
+// Lookup runs fn with no transaction around it, for a read of one statement, which
+// is consistent on its own: the check of a credential that every request makes
+// should cost one round trip to the database, not a transaction's three.
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error
+	Lookup(ctx context.Context, fn func(Tx) error) error
 }
 
 // Tx is the agenda's persistence inside one transaction. Get methods return an error

@@ -25,7 +25,7 @@ func testVisibility(t *testing.T, w *world) {
 		Kind: agenda.Pecuniary, Description: "employed in the service", Withdraws: true})
 	w.must(err)
 	_, err = w.svc.Declare(w.ctx, w.member2, published.ID, agenda.DeclarationInput{UserID: w.member2.UserID, ItemID: planning.ID,
-		Kind: agenda.OtherInterest, Description: "neighbour of the site"})
+		Kind: agenda.NonRegistrable, Description: "neighbour of the site"})
 	w.must(err)
 	_, err = w.svc.ProposeMotion(w.ctx, w.chair, published.ID, agenda.MotionInput{ItemID: exempt.ID, Text: "Approve the restructure",
 		ProposerID: w.chair.UserID, SeconderID: w.member3.UserID})

@@ -153,7 +153,10 @@ func connectSQLite(ctx context.Context, path string) (*DB, error) {
 		w.Close()
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
+	// Readers stay open: opening one costs far more than a query, and a burst of
+	// requests would otherwise open and close them over and over.
 	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
 	return &DB{DB: w, Reader: r, Dialect: SQLite}, nil
 }
 

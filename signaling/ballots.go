@@ -8,8 +8,8 @@ import (
 )
 
 // Ballots takes the ballots members cast over their signalling connection, as they
-// may over REST. cmd wires it to the voting service; signalling only carries the
-// ballot and its receipt.
+// may over REST. The node (web/node) wires it to the voting service; signalling only
+// carries the ballot and its receipt.
 type Ballots interface {
 	// Cast takes a signed ballot (the JSON object POST …/polls/{poll}/ballots takes)
 	// from the participant with grants g, and returns its receipt (JSON) once the

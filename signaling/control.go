@@ -17,16 +17,30 @@ func (r *room) handle(c *connection, m ClientMessage) {
 		r.offer(c, p, m)
 	case MsgPublish:
 		if !mayEverPublish(p.g) {
-			c.sendError(m.ID, CodePublishNotAllowed, "a %s may not publish media", p.g.Role)
+			c.sendError(m.ID, CodePublishNotAllowed, "%s", mayNotPublish(p.g))
 			return
 		}
 		limit := r.hub.limits.MaxTracksPerParticipant
 		c.peer.post(func() { c.peer.addSlot(m, limit) })
 	case MsgMute, MsgUnmute:
 		r.setMuted(p, m.Kind, m.Type == MsgMute)
+	case MsgReceive:
+		if m.Audio != nil {
+			p.receive.Audio = *m.Audio
+		}
+		if m.Video != nil {
+			p.receive.Video = *m.Video
+		}
+		c.peer.setReceive(p.receive)
+		receive := p.receive
+		c.sendMsg(&ServerMessage{Type: MsgReceiving, Ref: m.ID, Receive: &receive})
 	case MsgRaiseHand:
-		if p.g.Role == RoleObserver {
+		switch {
+		case p.g.Role == RoleObserver:
 			c.sendError(m.ID, CodeForbidden, "an observer cannot ask to speak")
+			return
+		case p.g.Console:
+			c.sendError(m.ID, CodeForbidden, "a console cannot ask to speak: raise a hand from the room")
 			return
 		}
 		if !p.hand {
@@ -76,7 +90,7 @@ func (r *room) handle(c *connection, m ClientMessage) {
 			return
 		}
 		for _, q := range r.sortedParticipants() {
-			if q != p {
+			if q != p && !q.g.Console && !sameUser(p, q) {
 				r.setMuted(q, kindOrAudio(m.Kind), true)
 			}
 		}
@@ -92,6 +106,12 @@ func (r *room) handle(c *connection, m ClientMessage) {
 		r.detach(target, ReasonRemoved)
 		r.remove(target, ReasonRemoved)
 	}
+}
+
+// sameUser reports whether p and q are two connections of one signed-in person: a
+// chair's seat in the room and their console.
+func sameUser(p, q *participant) bool {
+	return p.g.UserID != 0 && p.g.UserID == q.g.UserID
 }
 
 func kindOrAudio(kind string) string {
@@ -127,6 +147,9 @@ func (r *room) grantFloor(c *connection, ref string, target *participant, item i
 	switch {
 	case target.g.Role == RoleObserver:
 		c.sendError(ref, CodeForbidden, "an observer cannot be given the floor")
+		return
+	case target.g.Console:
+		c.sendError(ref, CodeForbidden, "a console cannot be given the floor")
 		return
 	case target.g.Role == RoleSpeaker && item != target.g.SpeakerItemID:
 		c.sendError(ref, CodeItemMismatch, "%s may speak only on item %d", target.g.Identity, target.g.SpeakerItemID)
@@ -185,8 +208,7 @@ func (r *room) offer(c *connection, p *participant, m ClientMessage) {
 		return
 	}
 	if sending > 0 && !mayEverPublish(p.g) {
-		c.sendError(m.ID, CodePublishNotAllowed,
-			"a %s may not publish media: offer only recvonly audio and video", p.g.Role)
+		c.sendError(m.ID, CodePublishNotAllowed, "%s: offer only recvonly audio and video", mayNotPublish(p.g))
 		return
 	}
 	if sending > r.hub.limits.MaxTracksPerParticipant {

@@ -35,7 +35,8 @@ import (
 //
 // Sequence numbers stay contiguous for each subscriber: packets the forwarder drops
 // (padding-only probes, a muted track) are taken out by the forwarder's offset, and
-// packets a paused downTrack skips (private session) by the downTrack's own offset.
+// packets a downTrack skips (private session, or a kind of media the subscriber has
+// turned off) by the downTrack's own offset.
 
 const (
 	ringSize          = 1024 // packets of history per track for retransmission (a power of two)
@@ -384,6 +385,7 @@ func (f *forwarder) speaking(now time.Time) (bool, int) {
 type downTrack struct {
 	fwd *forwarder
 	sub *subscriber
+	off *atomic.Bool // the subscriber's switch for this track's kind
 
 	bound atomic.Pointer[binding]
 
@@ -412,7 +414,11 @@ type binding struct {
 var _ webrtc.TrackLocal = (*downTrack)(nil)
 
 func newDownTrack(f *forwarder, s *subscriber) *downTrack {
-	return &downTrack{fwd: f, sub: s}
+	d := &downTrack{fwd: f, sub: s, off: &s.audioOff}
+	if f.kind == webrtc.RTPCodecTypeVideo {
+		d.off = &s.videoOff
+	}
+	return d
 }
 
 func (d *downTrack) ID() string                { return d.fwd.id }
@@ -428,7 +434,9 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	}
 	d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), pt: uint8(codec.PayloadType), ws: ctx.WriteStream()})
 	d.fwd.addSubscriber(d)
-	d.fwd.requestKeyframe()
+	if !d.off.Load() {
+		d.fwd.requestKeyframe()
+	}
 	return codec, nil
 }
 
@@ -464,7 +472,7 @@ func matchCodec(want webrtc.RTPCodecParameters, negotiated []webrtc.RTPCodecPara
 // went. It runs on the goroutine that owns d's sequence-number state.
 func (d *downTrack) forward(p *packet, hdr *rtp.Header) bool {
 	seq := p.hdr.SequenceNumber
-	if d.sub.paused.Load() {
+	if d.sub.paused.Load() || d.off.Load() {
 		if d.started {
 			d.skipped++
 		}
@@ -500,13 +508,16 @@ func (d *downTrack) write(hdr *rtp.Header, p *packet, seq uint16) bool {
 	return true
 }
 
-// handleRTCP acts on the subscriber's feedback: keyframe requests go to the publisher,
-// NACKs are answered from the track's ring.
+// handleRTCP acts on the subscriber's feedback: keyframe requests go to the publisher
+// (unless the subscriber is getting none of the track), NACKs are answered from the
+// track's ring.
 func (d *downTrack) handleRTCP(pkts []rtcp.Packet) {
 	for _, pkt := range pkts {
 		switch p := pkt.(type) {
 		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-			d.fwd.requestKeyframe()
+			if !d.sub.paused.Load() && !d.off.Load() {
+				d.fwd.requestKeyframe()
+			}
 		case *rtcp.TransportLayerNack:
 			d.resend(p)
 		}
@@ -514,7 +525,7 @@ func (d *downTrack) handleRTCP(pkts []rtcp.Packet) {
 }
 
 func (d *downTrack) resend(n *rtcp.TransportLayerNack) {
-	if d.sub.paused.Load() {
+	if d.sub.paused.Load() || d.off.Load() {
 		return
 	}
 	e := d.epoch.Load()
@@ -563,9 +574,11 @@ func (d *downTrack) resend(n *rtcp.TransportLayerNack) {
 
 // subscriber is what every downTrack of one peer shares.
 type subscriber struct {
-	paused  atomic.Bool // private session: the subscriber gets nothing
-	down    atomic.Bool // the peer connection failed or closed: writing would only cost
-	metrics *metrics
+	paused atomic.Bool // private session: the subscriber gets nothing
+	down   atomic.Bool // the peer connection failed or closed: writing would only cost
+	// The client asked not to receive this kind of media (receive).
+	audioOff, videoOff atomic.Bool
+	metrics            *metrics
 }
 
 func newSubscriber(m *metrics) *subscriber {

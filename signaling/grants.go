@@ -33,6 +33,11 @@ type Grants struct {
 	CanAdmin      bool   `json:"can_admin,omitempty"`       // may use the chair's controls
 	SpeakerItemID int64  `json:"speaker_item_id,omitempty"` // the item a public speaker may speak on
 	Hidden        bool   `json:"hidden,omitempty"`          // left out of the participant list
+	// Console marks the meeting console of a chair or clerk: a connection of its own
+	// beside the person's seat in the room, from which they run it. It is hidden, never
+	// publishes, is sent no media until it asks (receive) and is never reported to
+	// Presence, so that opening the console changes neither the room nor the roll.
+	Console bool `json:"console,omitempty"`
 }
 
 // Public reports whether the grants belong to a member of the public (an observer or a
@@ -59,6 +64,16 @@ func (g Grants) Validate() error {
 	if g.Role == RoleObserver && g.CanPublish {
 		return errors.New("grants: an observer cannot publish")
 	}
+	if g.Console {
+		switch {
+		case g.Role != RoleChair && g.Role != RoleClerk:
+			return fmt.Errorf("grants: a %s has no console", g.Role)
+		case g.CanPublish:
+			return errors.New("grants: a console cannot publish")
+		case !g.Hidden:
+			return errors.New("grants: a console is hidden")
+		}
+	}
 	return nil
 }
 
@@ -68,6 +83,7 @@ func (g Grants) LogValue() slog.Value {
 		slog.String("identity", g.Identity),
 		slog.Int64("meeting", g.MeetingID),
 		slog.String("role", g.Role),
+		slog.Bool("console", g.Console),
 	)
 }
 

@@ -76,6 +76,9 @@ func TestIssueRefusesBadGrants(t *testing.T) {
 		{"no meeting", Grants{Identity: "a", Role: RoleMember}},
 		{"unknown role", Grants{Identity: "a", MeetingID: 1, Role: "mayor"}},
 		{"publishing observer", Grants{Identity: "a", MeetingID: 1, Role: RoleObserver, CanPublish: true}},
+		{"publishing console", Grants{Identity: "a", MeetingID: 1, Role: RoleChair, Console: true, Hidden: true, CanPublish: true}},
+		{"listed console", Grants{Identity: "a", MeetingID: 1, Role: RoleClerk, Console: true}},
+		{"member's console", Grants{Identity: "a", MeetingID: 1, Role: RoleMember, Console: true, Hidden: true}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if _, err := tokens.Issue(tc.g, time.Minute); err == nil {

@@ -120,6 +120,19 @@ func (p *peer) setPaused(paused bool) {
 	}
 }
 
+// setReceive starts or stops (at once) media of each kind to the client. Video turned
+// back on has the publishers asked for keyframes, so that pictures resume promptly.
+func (p *peer) setReceive(r Receive) {
+	p.sub.audioOff.Store(!r.Audio)
+	if p.sub.videoOff.Swap(!r.Video) && r.Video {
+		p.post(func() {
+			for f := range p.downs {
+				f.requestKeyframe() // only video tracks ask
+			}
+		})
+	}
+}
+
 func (p *peer) poke() {
 	select {
 	case p.wake <- struct{}{}:

@@ -32,6 +32,7 @@ const (
 	MsgMuteAll           = "mute_all"
 	MsgRemoveParticipant = "remove_participant"
 	MsgCast              = "cast"
+	MsgReceive           = "receive"
 )
 
 // Types of the messages the server sends (besides offer, answer and candidate).
@@ -52,6 +53,7 @@ const (
 	MsgMeetingEvent       = "meeting_event"
 	MsgSession            = "session"
 	MsgReceipt            = "receipt"
+	MsgReceiving          = "receiving"
 )
 
 // ClientMessageTypes lists every message type a client may send.
@@ -59,7 +61,7 @@ func ClientMessageTypes() []string {
 	return []string{
 		MsgJoin, MsgLeave, MsgPing, MsgPublish, MsgOffer, MsgAnswer, MsgCandidate, MsgMute, MsgUnmute,
 		MsgRaiseHand, MsgLowerHand, MsgGrantFloor, MsgWithdrawFloor, MsgNextSpeaker,
-		MsgMuteParticipant, MsgMuteAll, MsgRemoveParticipant, MsgCast,
+		MsgMuteParticipant, MsgMuteAll, MsgRemoveParticipant, MsgCast, MsgReceive,
 	}
 }
 
@@ -69,7 +71,7 @@ func ServerMessageTypes() []string {
 		MsgJoined, MsgClosed, MsgError, MsgPong, MsgOffer, MsgAnswer, MsgCandidate,
 		MsgParticipantJoined, MsgParticipantLeft, MsgParticipantUpdated,
 		MsgTrackPublished, MsgTrackUnpublished, MsgTrackUpdated, MsgSpeaking,
-		MsgFloor, MsgHands, MsgMeetingEvent, MsgSession, MsgReceipt,
+		MsgFloor, MsgHands, MsgMeetingEvent, MsgSession, MsgReceipt, MsgReceiving,
 	}
 }
 
@@ -181,6 +183,9 @@ type ClientMessage struct {
 	Reason    string     `json:"reason,omitempty"`    // remove_participant
 	// cast: the signed ballot, {"ballot","signature","public_key"} in base64
 	Ballot json.RawMessage `json:"ballot,omitempty"`
+	// receive: whether to receive audio and video; absent leaves a kind as it is
+	Audio *bool `json:"audio,omitempty"`
+	Video *bool `json:"video,omitempty"`
 }
 
 // Limits on fields of client messages.
@@ -235,6 +240,9 @@ func (m *ClientMessage) validate() error {
 	if m.Ballot != nil && m.Type != MsgCast {
 		return errors.New("a ballot is only sent with cast")
 	}
+	if (m.Audio != nil || m.Video != nil) && m.Type != MsgReceive {
+		return errors.New("audio and video are only sent with receive")
+	}
 	switch m.Type {
 	case MsgJoin:
 		if m.Token == "" && m.Resume == "" {
@@ -280,6 +288,10 @@ func (m *ClientMessage) validate() error {
 	case MsgCast:
 		if t := bytes.TrimSpace(m.Ballot); len(t) == 0 || t[0] != '{' {
 			return errors.New("ballot required: a JSON object")
+		}
+	case MsgReceive:
+		if m.Audio == nil && m.Video == nil {
+			return errors.New("audio or video required: true or false")
 		}
 	case "":
 		return errors.New("type required")
@@ -333,6 +345,12 @@ type Speaker struct {
 	Level    int    `json:"level"` // 0 (silence) to 100 (loudest)
 }
 
+// Receive says which kinds of media a participant receives.
+type Receive struct {
+	Audio bool `json:"audio"`
+	Video bool `json:"video"`
+}
+
 // ICEServer is a STUN or TURN server the client should use.
 type ICEServer struct {
 	URLs       []string `json:"urls"`
@@ -363,6 +381,8 @@ type ServerMessage struct {
 	Floor *Floor `json:"floor,omitempty"`
 	// joined, hands
 	Hands []Hand `json:"hands,omitempty"`
+	// joined, receiving: the kinds of media this participant receives
+	Receive *Receive `json:"receive,omitempty"`
 
 	Participant *Participant  `json:"participant,omitempty"` // participant_joined, participant_updated
 	Identity    string        `json:"identity,omitempty"`    // participant_left

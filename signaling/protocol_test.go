@@ -48,6 +48,14 @@ func TestDecodeClientMessage(t *testing.T) {
 		{name: "cast a string", in: `{"type":"cast","ballot":"AAE="}`, wantErr: "ballot required"},
 		{name: "cast null", in: `{"type":"cast","ballot":null}`, wantErr: "ballot required"},
 		{name: "ballot on another message", in: `{"type":"ping","ballot":{}}`, wantErr: "only sent with cast"},
+		{name: "receive", in: `{"type":"receive","id":"r1","video":false}`,
+			want: ClientMessage{Type: MsgReceive, ID: "r1", Video: new(false)}},
+		{name: "receive both", in: `{"type":"receive","audio":true,"video":true}`,
+			want: ClientMessage{Type: MsgReceive, Audio: new(true), Video: new(true)}},
+		{name: "receive nothing", in: `{"type":"receive"}`, wantErr: "audio or video required"},
+		{name: "receive null", in: `{"type":"receive","video":null}`, wantErr: "audio or video required"},
+		{name: "receive a string", in: `{"type":"receive","video":"off"}`, wantErr: "cannot unmarshal"},
+		{name: "video on another message", in: `{"type":"mute","kind":"video","video":false}`, wantErr: "only sent with receive"},
 		{name: "long ballot", in: `{"type":"cast","ballot":{"b":"` + strings.Repeat("a", 2100) + `"}}`, wantErr: "ballot too long"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -81,6 +89,7 @@ func FuzzDecodeClientMessage(f *testing.F) {
 		`{"type":"ping"}`, `{"type":"leave"}`, `{}`, `null`, `[]`, `"join"`,
 		`{"type":"cast","id":"c1","ballot":{"ballot":"Y2hhbWJlcg==","signature":"AA==","public_key":"AQ=="}}`,
 		`{"type":"cast","ballot":{ "a" : [1, 2] }}`, `{"type":"cast","ballot":{}}`,
+		`{"type":"receive","id":"r1","video":false}`, `{"type":"receive","audio":true,"video":null}`,
 		`{"type":"join","v":1e400}`, `{"type":"\u0000"}`, "{\"type\":\"ping\",\"id\":\"\xff\"}",
 	} {
 		f.Add([]byte(s))

@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
@@ -55,6 +56,7 @@ type participant struct {
 	resumeWait *time.Timer
 	audioMuted bool
 	videoMuted bool
+	receive    Receive // the kinds of media the participant asked to receive
 	hand       bool
 	tracks     map[string]*pubTrack
 	replaying  bool           // journal replay in progress: live events are held
@@ -238,7 +240,9 @@ type joinError struct {
 }
 
 // join admits c: a new participant, or one already here (resuming, or on a second
-// connection, which replaces the first) who keeps role, floor, hand and mutes.
+// connection, which replaces the first) who keeps role, floor, hand and mutes. A
+// console has an identity of its own, so it never takes the place of its person's
+// seat in the room, nor the other way round.
 func (r *room) join(c *connection, req joinRequest) *joinError {
 	r.pending.Add(-1)
 	switch {
@@ -256,12 +260,19 @@ func (r *room) join(c *connection, req joinRequest) *joinError {
 	if req.grants == nil && (p == nil || p.session != req.session) {
 		return &joinError{code: CodeResumeFailed, msg: "nothing to resume: join again with a token"}
 	}
+	if p != nil && req.grants != nil && req.grants.Console != p.g.Console {
+		// A console and a seat in the room never take each other's place.
+		return &joinError{code: CodeForbidden, msg: "this identity is in the room as another kind of connection"}
+	}
 	if p == nil && len(r.participants) >= r.hub.limits.MaxParticipants {
 		return &joinError{code: CodeRoomFull, msg: "the room is full"}
 	}
 	resumed := p != nil
 	if p == nil {
-		p = &participant{g: *req.grants, joinedAt: now, tracks: make(map[string]*pubTrack)}
+		// A console shows no video and plays no sound unless it asks.
+		on := !req.grants.Console
+		p = &participant{g: *req.grants, joinedAt: now, tracks: make(map[string]*pubTrack),
+			receive: Receive{Audio: on, Video: on}}
 		r.participants[p.g.Identity] = p
 		r.size.Store(int32(len(r.participants)))
 		r.hub.metrics.participants.Inc()
@@ -284,6 +295,8 @@ func (r *room) join(c *connection, req joinRequest) *joinError {
 		r.log.Error("issue resume token", "err", err)
 	}
 	c.peer.setPaused(p.g.Public() && r.private)
+	c.peer.setReceive(p.receive)
+	receive := p.receive
 
 	var tracks []Track
 	for _, t := range r.sortedTracks() {
@@ -307,13 +320,14 @@ func (r *room) join(c *connection, req joinRequest) *joinError {
 		Session:      r.sessionState(),
 		Floor:        r.floor,
 		Hands:        r.hands,
+		Receive:      &receive,
 		Message:      r.sessionMessage(p),
 	})
 	if resumed {
 		r.announce(p, &ServerMessage{Type: MsgParticipantUpdated, Participant: &self}, c)
 	} else {
 		r.announce(p, &ServerMessage{Type: MsgParticipantJoined, Participant: &self}, c)
-		r.hub.notePresence(presenceCall{join: true, meetingID: r.id, userID: p.g.UserID, at: now})
+		r.notePresence(p, true, now)
 	}
 	r.log.Info("joined", "who", p.g, "resumed", resumed)
 	r.subscribe(p)
@@ -423,8 +437,17 @@ func (r *room) removeAt(p *participant, reason string, at time.Time) {
 	if !p.g.Hidden {
 		r.broadcast(&ServerMessage{Type: MsgParticipantLeft, Identity: p.g.Identity, Reason: reason}, nil)
 	}
-	r.hub.notePresence(presenceCall{join: false, meetingID: r.id, userID: p.g.UserID, at: at})
+	r.notePresence(p, false, at)
 	r.log.Info("left", "who", p.g, "reason", reason)
+}
+
+// notePresence reports that p joined or finally left. A console is not a seat in the
+// meeting: its coming and going is nobody's attendance.
+func (r *room) notePresence(p *participant, join bool, at time.Time) {
+	if p.g.Console {
+		return
+	}
+	r.hub.notePresence(presenceCall{join: join, meetingID: r.id, userID: p.g.UserID, at: at})
 }
 
 // shutdown closes the room because the hub is stopping.
@@ -567,9 +590,17 @@ func (r *room) mayPublish(p *participant) bool {
 		r.floor.ItemID == p.g.SpeakerItemID
 }
 
-// mayEverPublish reports whether p may send media at all.
+// mayEverPublish reports whether p may send media at all. A console never may.
 func mayEverPublish(g Grants) bool {
-	return g.CanPublish || g.Role == RoleSpeaker
+	return !g.Console && (g.CanPublish || g.Role == RoleSpeaker)
+}
+
+// mayNotPublish says, for a client, why g may never publish.
+func mayNotPublish(g Grants) string {
+	if g.Console {
+		return "a console may not publish media"
+	}
+	return fmt.Sprintf("a %s may not publish media", g.Role)
 }
 
 // onTrack registers a track that arrived on c's peer connection.
@@ -579,7 +610,7 @@ func (r *room) onTrack(c *connection, f *forwarder) {
 		return // stale connection: the forwarder stays gated until its peer closes
 	}
 	if !mayEverPublish(p.g) {
-		c.sendError("", CodePublishNotAllowed, "a %s may not publish media", p.g.Role)
+		c.sendError("", CodePublishNotAllowed, "%s", mayNotPublish(p.g))
 		return
 	}
 	if len(p.tracks) >= r.hub.limits.MaxTracksPerParticipant {

@@ -89,6 +89,10 @@ func TestRoomStartsFromTheJournal(t *testing.T) {
 	if j := alice.Joined(); j.Seq != 3 || j.Session != signaling.SessionPrivate || j.Message != "" {
 		t.Errorf("member joined at seq %d in %q session with message %q, want 3, private, none", j.Seq, j.Session, j.Message)
 	}
+	// A colleague receives alice's media all along: the window in which the observer
+	// must get nothing is the one in which the colleague gets plenty.
+	bobRec := newRecorder()
+	bob := e.join(ctx, member("bob", 12), client.Options{OnTrack: bobRec.onTrack})
 	obsRec := newRecorder()
 	obs := e.join(ctx, grants("obs-1", signaling.RoleObserver), client.Options{OnTrack: obsRec.onTrack, LastSeq: 1})
 	if j := obs.Joined(); j.Session != signaling.SessionPrivate || j.Message != signaling.PrivateSessionMessage {
@@ -101,7 +105,9 @@ func TestRoomStartsFromTheJournal(t *testing.T) {
 	}); err != nil {
 		t.Errorf("observer: replay of session.private: %v", err)
 	}
-	time.Sleep(time.Second)
+	video := tracksOf(ctx, t, bob, "alice", 2)[signaling.KindVideo]
+	bobRec.waitPackets(ctx, t, "bob", video, 30)
+	bobRec.waitPackets(ctx, t, "bob", video, bobRec.count(video)+30)
 	if got := obsRec.total(); got != 0 {
 		t.Errorf("observer who joined during private session got %d packets, want 0", got)
 	}

@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+
+	"github.com/chamber/chamber/agenda"
 )
 
 // Rules are the parts of a committee's rules profile that decide who counts towards
@@ -19,7 +21,9 @@ type Rules struct {
 	// ProxiesAllowed lets an absent member be represented by another who votes for them;
 	// a represented member then also counts towards the quorum.
 	ProxiesAllowed bool `json:"proxies_allowed"`
-	// MaxProxiesPerHolder is how many proxies one member may hold; 0 means no limit.
+	// MaxProxiesPerHolder is how many proxies one member may hold where proxies are
+	// allowed; 0 means no limit (ProxiesAllowed alone says whether there may be any). It
+	// means what the rules profile's field means: see agenda.WithinProxyLimit.
 	MaxProxiesPerHolder int `json:"max_proxies_per_holder"`
 	// ProxiesCountForQuorum counts a member represented by a valid proxy towards the
 	// quorum ("present or represented").
@@ -78,31 +82,35 @@ const (
 // InterestKind is the kind of an interest declared on an item.
 type InterestKind string
 
-// Kinds of interest (Localism Act 2011 and local codes of conduct).
+// Kinds of interest: those of agenda.DeclarationKind, under England's code (Localism Act
+// 2011 and local codes) and the Welsh code (Model Code of Conduct (Wales) Order 2008).
 const (
-	InterestPecuniary      InterestKind = "pecuniary" // disclosable pecuniary interest
-	InterestRegistrable    InterestKind = "registrable"
-	InterestNonRegistrable InterestKind = "non_registrable"
-	InterestOther          InterestKind = "other"
+	InterestPecuniary      InterestKind = InterestKind(agenda.Pecuniary) // disclosable pecuniary interest
+	InterestRegistrable    InterestKind = InterestKind(agenda.Registrable)
+	InterestNonRegistrable InterestKind = InterestKind(agenda.NonRegistrable)
+	InterestPersonal       InterestKind = InterestKind(agenda.Personal)
+	InterestPrejudicial    InterestKind = InterestKind(agenda.Prejudicial)
+	InterestOther          InterestKind = InterestKind(agenda.OtherInterest)
 )
 
 // A Declaration is an interest a member declared on the item being voted on.
 type Declaration struct {
 	Kind InterestKind `json:"kind"`
-	// Withdraws says the member withdraws from the item because of the interest.
+	// Withdraws says the member withdraws from the room for the item because of the
+	// interest.
 	Withdraws bool `json:"withdraws"`
 	// Dispensation, when not empty, names the dispensation that lets the member take
-	// part despite the interest (Localism Act 2011 s.33).
+	// part despite the interest (Localism Act 2011 s.33; the standards committee in
+	// Wales).
 	Dispensation string `json:"dispensation,omitempty"`
 }
 
-// bars reports whether d keeps the member out of the vote: a disclosable pecuniary
-// interest, or any interest the member withdraws for, unless a dispensation was granted.
+// bars reports whether d keeps the member out of the vote and the quorum on the item,
+// by the agenda's rule (agenda.Declaration.Disqualifies): a member who withdraws is
+// barred whatever the dispensation; a disclosable pecuniary or prejudicial interest
+// bars unless a dispensation was granted; other interests do not bar on their own.
 func (d Declaration) bars() bool {
-	if d.Dispensation != "" {
-		return false
-	}
-	return d.Kind == InterestPecuniary || d.Withdraws
+	return agenda.Declaration{Kind: agenda.DeclarationKind(d.Kind), Withdraws: d.Withdraws, Dispensation: d.Dispensation}.Disqualifies()
 }
 
 // Item is what eligibility needs to know of the agenda item being voted on.
@@ -260,7 +268,7 @@ func Eligibility(r Rules, it Item, m Member) Decision {
 			return refuse(ReasonProxiesNotAllowed)
 		case !m.ProxyHolderPresent || m.ProxyHolder == 0:
 			return refuse(ReasonProxyHolderAbsent)
-		case r.MaxProxiesPerHolder > 0 && m.ProxyNumber > r.MaxProxiesPerHolder:
+		case !agenda.WithinProxyLimit(r.MaxProxiesPerHolder, m.ProxyNumber):
 			return refuse(ReasonTooManyProxies)
 		}
 	case ModeAbsent:
@@ -289,8 +297,9 @@ func Eligibility(r Rules, it Item, m Member) Decision {
 // CountsForQuorum reports whether m counts towards the quorum for item it under rules
 // r: a voting member present when the poll opened in the room, or remotely where r
 // counts remote members, or represented by a valid proxy where r counts those (allowed
-// by r, within the holder's limit, the holder present with a vote); and not withdrawn
-// from the item because of an interest.
+// by r, within the holder's limit, the holder present with a vote); and not barred
+// from the item by a declared interest (withdrawn for it, or a pecuniary or prejudicial
+// interest without a dispensation: LGA 1972 Sch.12 para 45).
 func CountsForQuorum(r Rules, it Item, m Member) bool {
 	if !m.votingMember() {
 		return false
@@ -303,7 +312,7 @@ func CountsForQuorum(r Rules, it Item, m Member) bool {
 		}
 	case ModeProxy:
 		if !r.ProxiesAllowed || !r.ProxiesCountForQuorum || !m.ProxyHolderPresent || m.ProxyHolder == 0 ||
-			r.MaxProxiesPerHolder > 0 && m.ProxyNumber > r.MaxProxiesPerHolder {
+			!agenda.WithinProxyLimit(r.MaxProxiesPerHolder, m.ProxyNumber) {
 			return false
 		}
 	default:

@@ -80,7 +80,19 @@ func TestEligibility(t *testing.T) {
 			m.Declarations = []Declaration{{Kind: InterestPecuniary}}
 		}), wantElse: ReasonInterest},
 		{name: "pecuniary interest with dispensation", item: standard, member: with(func(m *Member) {
+			m.Declarations = []Declaration{{Kind: InterestPecuniary, Dispensation: "standards committee, 2026-01-12"}}
+		})},
+		{name: "pecuniary interest with dispensation, withdraws", item: standard, member: with(func(m *Member) {
 			m.Declarations = []Declaration{{Kind: InterestPecuniary, Withdraws: true, Dispensation: "standards committee, 2026-01-12"}}
+		}), wantElse: ReasonInterest},
+		{name: "prejudicial interest", item: standard, member: with(func(m *Member) {
+			m.Declarations = []Declaration{{Kind: InterestPrejudicial}}
+		}), wantElse: ReasonInterest},
+		{name: "prejudicial interest with dispensation", item: standard, member: with(func(m *Member) {
+			m.Declarations = []Declaration{{Kind: InterestPrejudicial, Dispensation: "standards committee: may speak and vote"}}
+		})},
+		{name: "personal interest, stays", item: standard, member: with(func(m *Member) {
+			m.Declarations = []Declaration{{Kind: InterestPersonal}}
 		})},
 		{name: "registrable interest, withdraws", item: standard, member: with(func(m *Member) {
 			m.Declarations = []Declaration{{Kind: InterestRegistrable, Withdraws: true}}

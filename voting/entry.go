@@ -19,6 +19,9 @@ const (
 	EntryOpening EntryKind = 0x02 // a poll opened
 	EntryClosing EntryKind = 0x03 // a poll closed
 	EntryCount   EntryKind = 0x04 // a show of hands counted in the room, signed by the clerk
+	// EntryCastingDeclined: after an equality, no casting vote will come (the member
+	// presiding has left, or declines to give it), so the equality stands.
+	EntryCastingDeclined EntryKind = 0x05
 )
 
 func (k EntryKind) String() string {
@@ -31,16 +34,19 @@ func (k EntryKind) String() string {
 		return "closing"
 	case EntryCount:
 		return "count"
+	case EntryCastingDeclined:
+		return "no casting vote"
 	}
 	return fmt.Sprintf("EntryKind(%#02x)", byte(k))
 }
 
 // An Entry is one leaf of a meeting's log: exactly one of its pointers is set.
 type Entry struct {
-	Ballot  *SignedBallot
-	Opening *PollOpening
-	Closing *PollClosing
-	Count   *SignedCount
+	Ballot   *SignedBallot
+	Opening  *PollOpening
+	Closing  *PollClosing
+	Count    *SignedCount
+	Declined *CastingDeclined
 }
 
 // Kind returns e's kind, or 0 if e holds nothing.
@@ -54,6 +60,8 @@ func (e Entry) Kind() EntryKind {
 		return EntryClosing
 	case e.Count != nil:
 		return EntryCount
+	case e.Declined != nil:
+		return EntryCastingDeclined
 	}
 	return 0
 }
@@ -77,6 +85,8 @@ func (e Entry) Poll() int64 {
 			return 0
 		}
 		return c.Poll
+	case e.Declined != nil:
+		return e.Declined.Poll
 	}
 	return 0
 }
@@ -92,6 +102,8 @@ func (e Entry) Encode() ([]byte, error) {
 		return EncodeClosing(e.Closing)
 	case EntryCount:
 		return EncodeCountEntry(*e.Count)
+	case EntryCastingDeclined:
+		return EncodeCastingDeclined(e.Declined)
 	}
 	return nil, fmt.Errorf("encode log entry: %w: empty entry", ErrMalformed)
 }
@@ -210,6 +222,29 @@ func EncodeClosing(c *PollClosing) ([]byte, error) {
 	return e.b, nil
 }
 
+// EncodeCastingDeclined returns the leaf bytes recording that no casting vote will
+// come in a poll that closed on an equality.
+func EncodeCastingDeclined(d *CastingDeclined) ([]byte, error) {
+	switch {
+	case d.Meeting <= 0, d.Item <= 0, d.Poll <= 0, d.DeclaredBy <= 0, d.Presiding <= 0:
+		return nil, fmt.Errorf("encode no casting vote: %w: bad id", ErrMalformed)
+	case d.DeclaredAt.UnixMilli() <= 0:
+		return nil, fmt.Errorf("encode no casting vote: %w: time not after 1970", ErrMalformed)
+	case d.Reason == "" || len(d.Reason) > MaxDeclineReason || !utf8.ValidString(d.Reason):
+		return nil, fmt.Errorf("encode no casting vote: %w: the reason must be 1 to %d bytes of UTF-8", ErrMalformed, MaxDeclineReason)
+	}
+	e := encoder{b: make([]byte, 0, 1+6*8+2+len(d.Reason))}
+	e.u8(uint8(EntryCastingDeclined))
+	e.i64(d.Meeting)
+	e.i64(d.Item)
+	e.i64(d.Poll)
+	e.i64(d.DeclaredAt.UnixMilli())
+	e.i64(d.DeclaredBy)
+	e.i64(d.Presiding)
+	e.bytes16([]byte(d.Reason))
+	return e.b, nil
+}
+
 // How an opening says the rules break an equality of votes.
 const (
 	tieNone         = 0 // no tie-break: an equality loses the motion
@@ -245,7 +280,8 @@ func timeOrZero(ms int64) time.Time {
 }
 
 // ParseEntry decodes a log entry strictly: every field as EncodeBallotEntry,
-// EncodeOpening, EncodeClosing and EncodeCountEntry write it, and nothing after.
+// EncodeOpening, EncodeClosing, EncodeCountEntry and EncodeCastingDeclined write it,
+// and nothing after.
 func ParseEntry(data []byte) (Entry, error) {
 	d := decoder{b: data}
 	kind := EntryKind(d.u8("kind"))
@@ -349,6 +385,23 @@ func ParseEntry(data []byte) (Entry, error) {
 			return Entry{}, fmt.Errorf("parse log entry: %w", err)
 		}
 		e.Closing = c
+	case EntryCastingDeclined:
+		dc := &CastingDeclined{}
+		dc.Meeting = d.id("meeting")
+		dc.Item = d.id("item")
+		dc.Poll = d.id("poll")
+		dc.DeclaredAt = timeOrZero(d.i64("declared at"))
+		dc.DeclaredBy = d.id("declared by")
+		dc.Presiding = d.id("presiding")
+		dc.Reason = string(d.bytes16("reason"))
+		if err := d.end(); err != nil {
+			return Entry{}, fmt.Errorf("parse log entry: %w", err)
+		}
+		again, err := EncodeCastingDeclined(dc)
+		if err := reencodes(data, again, err); err != nil {
+			return Entry{}, fmt.Errorf("parse log entry: %w", err)
+		}
+		e.Declined = dc
 	default:
 		if d.err == nil {
 			return Entry{}, fmt.Errorf("parse log entry: %w: unknown kind %#02x", ErrMalformed, byte(kind))

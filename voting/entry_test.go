@@ -45,13 +45,24 @@ func testClosing() PollClosing {
 	}
 }
 
+// testDeclined is the declaration that no casting vote will come in the tied poll of
+// testClosing: the clerk records that the chair, presiding, has left.
+func testDeclined() CastingDeclined {
+	return CastingDeclined{
+		Meeting: 7, Item: 31, Poll: 3,
+		DeclaredAt: t0.Add(4 * time.Minute), DeclaredBy: 9, Presiding: 40,
+		Reason: "The chair left the meeting after the vote — no casting vote was given.",
+	}
+}
+
 func testEntries(t *testing.T) map[string]Entry {
-	op, cl := testOpening(), testClosing()
+	op, cl, dc := testOpening(), testClosing(), testDeclined()
 	sb, err := SignBallot(vectors[0].ballot, testKey("voter-42"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return map[string]Entry{"opening": {Opening: &op}, "closing": {Closing: &cl}, "ballot": {Ballot: &sb}}
+	return map[string]Entry{"opening": {Opening: &op}, "closing": {Closing: &cl}, "ballot": {Ballot: &sb},
+		"no-casting-vote": {Declined: &dc}}
 }
 
 func TestEntryGolden(t *testing.T) {
@@ -191,6 +202,28 @@ func TestParseEntryRefuses(t *testing.T) {
 		}()},
 		{"closing truncated", enc("closing")[:20]},
 		{"closing with a trailing byte", append(enc("closing"), 0)},
+		{"no casting vote truncated", enc("no-casting-vote")[:40]},
+		{"no casting vote with a trailing byte", append(enc("no-casting-vote"), 0)},
+		{"no casting vote with a reason too long for its bytes", func() []byte {
+			b := enc("no-casting-vote")
+			b[1+6*8+1]++ // the reason's length, 2 bytes after the six ids and times
+			return b
+		}()},
+		{"no casting vote with presiding 0", func() []byte {
+			b := enc("no-casting-vote")
+			clear(b[1+5*8 : 1+6*8])
+			return b
+		}()},
+		{"no casting vote with an empty reason", func() []byte {
+			b := enc("no-casting-vote")
+			b = b[:1+6*8]
+			return append(b, 0, 0)
+		}()},
+		{"no casting vote with a reason not UTF-8", func() []byte {
+			b := enc("no-casting-vote")
+			b[len(b)-1] = 0xff
+			return b
+		}()},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -225,9 +258,39 @@ func TestOpeningTieBreak(t *testing.T) {
 	}
 }
 
+// TestEncodeCastingDeclinedRefuses checks what a declaration of no casting vote must
+// carry.
+func TestEncodeCastingDeclinedRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(*CastingDeclined)
+	}{
+		{"poll 0", func(d *CastingDeclined) { d.Poll = 0 }},
+		{"declared by nobody", func(d *CastingDeclined) { d.DeclaredBy = 0 }},
+		{"nobody presiding", func(d *CastingDeclined) { d.Presiding = 0 }},
+		{"no time", func(d *CastingDeclined) { d.DeclaredAt = time.Time{} }},
+		{"no reason", func(d *CastingDeclined) { d.Reason = "" }},
+		{"reason too long", func(d *CastingDeclined) { d.Reason = strings.Repeat("é", MaxDeclineReason/2+1) }},
+		{"reason not UTF-8", func(d *CastingDeclined) { d.Reason = "left\xff" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := testDeclined()
+			tc.edit(&d)
+			if _, err := EncodeCastingDeclined(&d); !errors.Is(err, ErrMalformed) {
+				t.Errorf("EncodeCastingDeclined: got %v, want ErrMalformed", err)
+			}
+		})
+	}
+	d := testDeclined()
+	d.Reason = strings.Repeat("x", MaxDeclineReason)
+	if _, err := EncodeCastingDeclined(&d); err != nil {
+		t.Errorf("a reason of %d bytes: %v", MaxDeclineReason, err)
+	}
+}
+
 func FuzzParseEntry(f *testing.F) {
-	op, cl := testOpening(), testClosing()
-	for _, e := range []Entry{{Opening: &op}, {Closing: &cl}} {
+	op, cl, dc := testOpening(), testClosing(), testDeclined()
+	for _, e := range []Entry{{Opening: &op}, {Closing: &cl}, {Declined: &dc}} {
 		data, err := e.Encode()
 		if err != nil {
 			f.Fatal(err)

@@ -105,13 +105,38 @@ type PollClosing struct {
 	Outcome        Outcome       `json:"outcome"`
 }
 
+// MaxDeclineReason bounds the reason given when no casting vote will come, in bytes.
+const MaxDeclineReason = 500
+
+// CastingDeclined records that no casting vote will come in a poll that closed on an
+// equality under rules that give one: the member presiding has left, or declines to
+// use it (LGA 1972 Sch. 12 para 39 gives the casting vote; nothing obliges its use).
+// Nothing then breaks the equality: a motion is lost, a choice is not made. The log
+// records it (see EncodeCastingDeclined).
+type CastingDeclined struct {
+	Meeting    int64     `json:"meeting"`
+	Item       int64     `json:"item"`
+	Poll       int64     `json:"poll"`
+	DeclaredAt time.Time `json:"declared_at"`
+	// DeclaredBy is who recorded it: the member presiding, or the chair or a clerk.
+	DeclaredBy int64 `json:"declared_by"`
+	// Presiding is the member presiding over the poll, whose casting vote it was.
+	Presiding int64 `json:"presiding"`
+	// Reason says why, for the minutes: "the chair has left the meeting".
+	Reason string `json:"reason"`
+}
+
 // A Poll is a vote on an agenda item or motion: how it opened and, once closed, how it
 // closed and its final result.
 type Poll struct {
 	PollOpening
 	Closing *PollClosing `json:"closing,omitempty"`
+	// Declined is, for a poll that closed on an equality, the declaration that no
+	// casting vote will come; the result then says the equality stands.
+	Declined *CastingDeclined `json:"casting_declined,omitempty"`
 	// Result is the final result, once decided: at the close, or after the casting
-	// vote when the close found an equality. Nil before.
+	// vote (or the declaration that none will come) when the close found an equality.
+	// Nil before.
 	Result *Result `json:"result,omitempty"`
 	// RoomCount is the last show of hands the clerk counted in the room, if any: its
 	// hands are votes beside the ballots (see Tally).

@@ -92,6 +92,10 @@ type RecordPoll struct {
 	Counts     []RecordCount `json:"counts,omitempty"`
 	Closing    *PollClosing  `json:"closing,omitempty"`
 	ClosingLog *LogRef       `json:"closing_log,omitempty"`
+	// Declined is, for a poll that closed on an equality, the declaration that no
+	// casting vote would come, as logged, and DeclinedLog where.
+	Declined    *CastingDeclined `json:"casting_declined,omitempty"`
+	DeclinedLog *LogRef          `json:"casting_declined_log,omitempty"`
 	// Result is the final result, casting vote included; absent while the poll is open.
 	Result *Result `json:"result,omitempty"`
 }
@@ -207,6 +211,13 @@ func BuildRecord(ctx context.Context, in RecordInput) (*Record, error) {
 			rp.Closing, rp.ClosingLog = e.Closing, &ref
 			continue
 		}
+		if e.Declined != nil {
+			if rp.Declined != nil {
+				return nil, fmt.Errorf("build record: log entry %d declares no casting vote in poll %d again", i, id)
+			}
+			rp.Declined, rp.DeclinedLog = e.Declined, &ref
+			continue
+		}
 		if e.Count != nil {
 			c, err := ParseCount(e.Count.Bytes)
 			if err != nil {
@@ -250,7 +261,8 @@ func BuildRecord(ctx context.Context, in RecordInput) (*Record, error) {
 			v := &verifier{rec: rec, leaves: map[int64]tlog.Hash{}}
 			votes, _, closeIndex := v.pollVotes(rp, recKeys)
 			room := v.pollCount(rp, recKeys, closeIndex)
-			res, err := TallyPoll(&Poll{PollOpening: rp.Opening, Closing: rp.Closing, RoomCount: room}, votes)
+			declined := v.pollDeclined(rp, closeIndex)
+			res, err := TallyPoll(&Poll{PollOpening: rp.Opening, Closing: rp.Closing, Declined: declined, RoomCount: room}, votes)
 			if err == nil {
 				rp.Result = &res
 			}
@@ -261,7 +273,8 @@ func BuildRecord(ctx context.Context, in RecordInput) (*Record, error) {
 }
 
 // Withhold takes the polls for which withhold reports true out of the record: each of
-// their log entries (opening, ballots, closing) becomes a RecordWithheld, known by its
+// their log entries (opening, ballots, counts, closing, a declaration that no casting
+// vote would come) becomes a RecordWithheld, known by its
 // leaf hash only, and keys that no longer sign any ballot in the record leave it. The
 // record still verifies: the log is whole, and every disclosed poll is checked as
 // before. Members stay; the caller decides whom to name.
@@ -299,6 +312,12 @@ func (r *Record) Withhold(withhold func(*RecordPoll) bool) error {
 		if rp.Closing != nil && rp.ClosingLog != nil {
 			leaf, err := EncodeClosing(rp.Closing)
 			if err := hide(rp.ClosingLog.Index, leaf, err); err != nil {
+				return err
+			}
+		}
+		if rp.Declined != nil && rp.DeclinedLog != nil {
+			leaf, err := EncodeCastingDeclined(rp.Declined)
+			if err := hide(rp.DeclinedLog.Index, leaf, err); err != nil {
 				return err
 			}
 		}
@@ -385,8 +404,10 @@ func ParseRecord(data []byte) (*Record, error) {
 // the checkpoint, once (a withheld entry by its leaf hash), and that they make the
 // checkpoint's root; every inclusion proof; every ballot's signature, its key's owner,
 // that it belongs to its poll and matches what the record says of it; every voter's
-// eligibility; the counts at the close against the ballots; and each result against
-// the poll's rules. It returns every problem found; none means the record holds.
+// eligibility; the counts at the close against the ballots; each declaration that no
+// casting vote would come (logged after its poll closed, followed by no casting vote);
+// and each result against the poll's rules. It returns every problem found; none
+// means the record holds.
 func VerifyRecord(rec *Record, trusted ...string) []Problem {
 	v := &verifier{rec: rec}
 	if len(trusted) > 0 && !slices.Contains(trusted, rec.Log.VerifierKey) {
@@ -534,6 +555,7 @@ func (v *verifier) poll(rp *RecordPoll, keys map[string]RecordKey) {
 	id := op.ID
 	votes, ordinary, closeIndex := v.pollVotes(rp, keys)
 	room := v.pollCount(rp, keys, closeIndex)
+	declined := v.pollDeclined(rp, closeIndex)
 	if room != nil {
 		// The hands are of eligible members who did not vote by ballot.
 		voters := map[int64]bool{}
@@ -565,7 +587,7 @@ func (v *verifier) poll(rp *RecordPoll, keys map[string]RecordKey) {
 	if rp.Closing.Outcome != want.Outcome {
 		v.add(ProblemResult, id, closeIndex, "closing outcome %q, the ballots and rules give %q", rp.Closing.Outcome, want.Outcome)
 	}
-	final, err := TallyPoll(&Poll{PollOpening: *op, Closing: rp.Closing, RoomCount: room}, votes)
+	final, err := TallyPoll(&Poll{PollOpening: *op, Closing: rp.Closing, Declined: declined, RoomCount: room}, votes)
 	if err != nil {
 		v.add(ProblemResult, id, -1, "tallying the ballots: %v", err)
 		return
@@ -590,6 +612,49 @@ func (v *verifier) poll(rp *RecordPoll, keys map[string]RecordKey) {
 		v.add(ProblemResult, id, -1, "result %q (winner %q, casting vote %q, preponderant vote %q), the ballots and rules give %q (%q, %q, %q)",
 			got.Outcome, got.Winner, got.CastingVote, got.PreponderantVote, final.Outcome, final.Winner, final.CastingVote, final.PreponderantVote)
 	}
+}
+
+// pollDeclined checks a poll's declaration that no casting vote would come, if it has
+// one, and returns it for the tally, nil if there is none or it is not this poll's:
+// it must be logged, after the poll closed, name the poll's presiding member, and no
+// casting vote may follow it. Whether the poll awaited a casting vote at all, the
+// tally decides.
+func (v *verifier) pollDeclined(rp *RecordPoll, closeIndex int64) *CastingDeclined {
+	op := &rp.Opening
+	id := op.ID
+	d := rp.Declined
+	switch {
+	case d == nil && rp.DeclinedLog != nil:
+		v.add(ProblemRecord, id, rp.DeclinedLog.Index, "a log reference for a declaration of no casting vote that the record does not hold")
+		return nil
+	case d == nil:
+		return nil
+	case rp.DeclinedLog == nil:
+		v.add(ProblemRecord, id, -1, "declaration of no casting vote without its log entry")
+		return nil
+	case d.Meeting != op.Meeting || d.Item != op.Item || d.Poll != id:
+		v.add(ProblemRecord, id, rp.DeclinedLog.Index, "declaration of no casting vote in another poll")
+		return nil
+	}
+	idx := rp.DeclinedLog.Index
+	leaf, err := EncodeCastingDeclined(d)
+	if err != nil {
+		v.add(ProblemRecord, id, idx, "declaration of no casting vote: %v", err)
+		return nil
+	}
+	v.entry(id, *rp.DeclinedLog, leaf)
+	if closeIndex < 0 || idx < closeIndex {
+		v.add(ProblemLog, id, idx, "no casting vote declared before the poll closed")
+	}
+	if d.Presiding != op.Presiding {
+		v.add(ProblemResult, id, idx, "no casting vote declared of user %d, the poll's presiding member is user %d", d.Presiding, op.Presiding)
+	}
+	for _, rb := range rp.Ballots {
+		if rb.Casting && rb.Index > idx {
+			v.add(ProblemLog, id, rb.Index, "casting vote logged after it was declared that none would come")
+		}
+	}
+	return d
 }
 
 func equalityText(e *Equality) string {

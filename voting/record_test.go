@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -507,6 +508,140 @@ func TestRecordWithhold(t *testing.T) {
 			problems := VerifyRecord(r)
 			if !slices.Contains(kinds(problems), tc.want) {
 				t.Errorf("got %v, want a %s problem", problems, tc.want)
+			}
+		})
+	}
+}
+
+// declare logs that the chair, presiding, will give no casting vote in poll op, as
+// the clerk records it.
+func (m *meeting) declare(t *testing.T, op PollOpening) {
+	t.Helper()
+	d := CastingDeclined{Meeting: op.Meeting, Item: op.Item, Poll: op.ID, DeclaredAt: op.OpenedAt.Add(3 * time.Minute),
+		DeclaredBy: testClerk, Presiding: op.Presiding, Reason: "The chair has left the meeting."}
+	m.append(t, Entry{Declined: &d})
+}
+
+// buildDeclined logs poll 3 on item 31, closed on an equality (or, if tie is false,
+// carried), then the clerk's declaration that the chair gives no casting vote, then
+// whatever after logs (as a misbehaving server might), then poll 4 on item 32, carried.
+func buildDeclined(t *testing.T, tie bool, after func(m *meeting, op PollOpening)) (*meeting, []byte) {
+	m := newMeeting(t)
+	p3 := testOpening() // eligible 40–44, casting vote to 40
+	m.open(t, p3)
+	var vs []Vote
+	vs = append(vs, m.cast(t, p3, 41, 0, "for", false))
+	vs = append(vs, m.cast(t, p3, 42, 0, "against", false))
+	vs = append(vs, m.cast(t, p3, 43, 0, "abstain", false))
+	if !tie {
+		vs = append(vs, m.cast(t, p3, 44, 0, "for", false))
+	}
+	m.close(t, p3, 9, vs)
+	m.declare(t, p3)
+	if after != nil {
+		after(m, p3)
+	}
+	p4 := testOpening()
+	p4.ID, p4.Item, p4.Motion, p4.Challenge, p4.OpenedAt, p4.Overrides = 4, 32, 0, fill("challenge p4"), t0.Add(10*time.Minute), nil
+	m.open(t, p4)
+	vs = nil
+	for _, u := range []int64{40, 41} {
+		vs = append(vs, m.cast(t, p4, u, 0, "for", false))
+	}
+	m.close(t, p4, 9, vs)
+	return m, m.checkpoint(t)
+}
+
+// TestRecordCastingDeclined checks the record of a poll whose equality stood because
+// the member presiding gave no casting vote: it verifies whole, withheld or not, and
+// every way of passing it off as something else is found.
+func TestRecordCastingDeclined(t *testing.T) {
+	m, cp := buildDeclined(t, true, nil)
+	rec := m.record(t, cp)
+	if problems := VerifyRecord(rec); len(problems) != 0 {
+		t.Fatalf("VerifyRecord of a genuine record: %v", problems)
+	}
+	p3 := rec.Polls[0]
+	if p3.Declined == nil || p3.DeclinedLog == nil || p3.DeclinedLog.Index != p3.ClosingLog.Index+1 || p3.Declined.DeclaredBy != testClerk {
+		t.Fatalf("poll 3: declaration %+v at %+v, want the clerk's after the closing at %d", p3.Declined, p3.DeclinedLog, p3.ClosingLog.Index)
+	}
+	want := Equality{Options: []string{OptionFor, OptionAgainst}, Resolution: CastingVoteNotGiven}
+	if r := p3.Result; r == nil || r.Outcome != OutcomeLost || r.Equality == nil || !reflect.DeepEqual(*r.Equality, want) || p3.Closing.Outcome != OutcomeTied {
+		t.Fatalf("poll 3: result %+v, closing %+v, want tied at the close and lost, the equality standing", r, p3.Closing)
+	}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ParseRecord(data)
+	if err != nil {
+		t.Fatalf("ParseRecord: %v", err)
+	}
+	if problems := VerifyRecord(again); len(problems) != 0 {
+		t.Errorf("VerifyRecord after a JSON round trip: %v", problems)
+	}
+	withheld := m.record(t, cp)
+	if err := withheld.Withhold(func(rp *RecordPoll) bool { return rp.Opening.ID == 3 }); err != nil {
+		t.Fatal(err)
+	}
+	if problems := VerifyRecord(withheld); len(problems) != 0 || len(withheld.Withheld) != 6 {
+		t.Errorf("poll 3 withheld: %d entries withheld, problems %v; want its 6 entries withheld and none", len(withheld.Withheld), problems)
+	}
+
+	tests := []struct {
+		name string
+		edit func(r *Record)
+		want []ProblemKind
+	}{
+		{"resolution changed to the casting vote", func(r *Record) { r.Polls[0].Result.Equality.Resolution = ResolvedByCastingVote },
+			[]ProblemKind{ProblemResult}},
+		{"outcome changed to carried", func(r *Record) { r.Polls[0].Result.Outcome = OutcomeCarried },
+			[]ProblemKind{ProblemResult}},
+		{"outcome and resolution changed as a casting vote would have them", func(r *Record) {
+			r.Polls[0].Result.Outcome, r.Polls[0].Result.CastingVote = OutcomeCarried, OptionFor
+			r.Polls[0].Result.Equality.Resolution = ResolvedByCastingVote
+		}, []ProblemKind{ProblemResult}},
+		{"declaration removed", func(r *Record) { r.Polls[0].Declined, r.Polls[0].DeclinedLog = nil, nil },
+			[]ProblemKind{ProblemLog, ProblemResult}},
+		{"declaration without its log entry", func(r *Record) { r.Polls[0].DeclinedLog = nil },
+			[]ProblemKind{ProblemLog, ProblemRecord}},
+		{"reason changed", func(r *Record) { r.Polls[0].Declined.Reason = "The chair declined." },
+			[]ProblemKind{ProblemLog}},
+		{"presiding member changed", func(r *Record) { r.Polls[0].Declined.Presiding = 41 },
+			[]ProblemKind{ProblemLog, ProblemResult}},
+		{"declaration moved to another poll", func(r *Record) {
+			r.Polls[1].Declined, r.Polls[1].DeclinedLog = r.Polls[0].Declined, r.Polls[0].DeclinedLog
+			r.Polls[0].Declined, r.Polls[0].DeclinedLog = nil, nil
+		}, []ProblemKind{ProblemRecord, ProblemResult}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := m.record(t, cp)
+			tc.edit(rec)
+			got := VerifyRecord(rec)
+			if len(got) == 0 || !includes(kinds(got), tc.want) {
+				t.Errorf("problems: got kinds %v, want at least %v:\n%s", kinds(got), tc.want, problemsText(got))
+			}
+		})
+	}
+
+	// Logs a misbehaving server might keep, signed with the genuine key: they hold as
+	// logs, not as votes.
+	for _, tc := range []struct {
+		name  string
+		tie   bool
+		after func(m *meeting, op PollOpening)
+		want  []ProblemKind
+	}{
+		{"a casting vote after the declaration", true, func(m *meeting, op PollOpening) { m.cast(t, op, testChair, 0, OptionFor, true) },
+			[]ProblemKind{ProblemLog, ProblemResult}},
+		{"a declaration on a poll that did not tie", false, nil, []ProblemKind{ProblemResult}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, cp := buildDeclined(t, tc.tie, tc.after)
+			got := VerifyRecord(m.record(t, cp))
+			if !slices.Equal(kinds(got), tc.want) {
+				t.Errorf("problems: got kinds %v, want %v:\n%s", kinds(got), tc.want, problemsText(got))
 			}
 		})
 	}

@@ -66,6 +66,9 @@ type Options struct {
 	// ProgressEvery is the least time between two progress events of one poll
 	// (default 250ms); a negative value publishes one after every ballot.
 	ProgressEvery time.Duration
+	// AfterFunc runs f once d has passed on the clock Now reads: time.AfterFunc by
+	// default. Tests that move their clock by hand fire what it was given themselves.
+	AfterFunc func(d time.Duration, f func())
 	// RunEvery is how often Run looks for polls past their closing time (default 1s).
 	RunEvery time.Duration
 }
@@ -86,6 +89,7 @@ type Service struct {
 	key      *LogKey
 	origin   string
 	progress time.Duration
+	after    func(time.Duration, func())
 	runEvery time.Duration
 
 	mu      sync.Mutex           // guards pending, origins
@@ -107,7 +111,7 @@ func NewService(store Store, roll RollReader, opts Options) *Service {
 	s := &Service{
 		store: store, roll: roll, people: opts.People, motions: opts.Motions, decider: opts.MotionDecider,
 		pub: opts.Publisher, log: opts.Logger, now: opts.Now, random: opts.Random, key: opts.LogKey,
-		origin: originBase(opts.Origin), progress: opts.ProgressEvery, runEvery: opts.RunEvery,
+		origin: originBase(opts.Origin), progress: opts.ProgressEvery, after: opts.AfterFunc, runEvery: opts.RunEvery,
 		pending: map[int64]*throttled{}, origins: map[int64]string{}, rolls: newRollCache(),
 	}
 	if s.log == nil {
@@ -124,6 +128,9 @@ func NewService(store Store, roll RollReader, opts Options) *Service {
 	}
 	if s.motions == nil {
 		s.motions, _ = roll.(Motions)
+	}
+	if s.after == nil {
+		s.after = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
 	}
 	if s.progress == 0 {
 		s.progress = 250 * time.Millisecond

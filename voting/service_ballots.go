@@ -403,17 +403,16 @@ func (s *Service) progressSoon(ctx context.Context, pollID int64, private bool) 
 		s.mu.Unlock()
 		return
 	}
-	wait := s.progress - time.Since(t.last)
+	wait := s.progress - s.clock().Sub(t.last)
 	t.scheduled = true
 	s.mu.Unlock()
 	ctx = context.WithoutCancel(ctx)
-	fire := func() {
+	s.after(max(wait, 0), func() {
 		s.mu.Lock()
-		t.scheduled, t.last = false, time.Now()
+		t.scheduled, t.last = false, s.clock()
 		s.mu.Unlock()
 		s.publishProgress(ctx, pollID, private)
-	}
-	time.AfterFunc(max(wait, 0), fire)
+	})
 }
 
 // publishProgress publishes a poll's progress in the form everyone may see.

@@ -73,6 +73,9 @@ type PollView struct {
 	Poll
 	Status  PollStatus `json:"status"`
 	Private bool       `json:"private"`
+	// EqualityStood says in words why an equality of votes in the result stood, when
+	// nothing broke it (Resolution.Text), for pages to show beside the outcome.
+	EqualityStood string `json:"equality_stood,omitempty"`
 }
 
 func viewOf(p Poll, private bool) PollView {
@@ -83,6 +86,9 @@ func viewOf(p Poll, private bool) PollView {
 		v.Status = PollAwaitingCastingVote
 	default:
 		v.Status = PollClosed
+	}
+	if r := p.Result; r != nil && r.Equality != nil && r.Equality.Stood() {
+		v.EqualityStood = r.Equality.Resolution.Text()
 	}
 	return v
 }

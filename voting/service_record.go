@@ -227,6 +227,9 @@ func members(rec *Record, r agenda.Roll) []RecordMember {
 		for _, c := range rp.Counts {
 			users[c.Recorder] = true
 		}
+		if d := rp.Declined; d != nil {
+			users[d.DeclaredBy] = true
+		}
 	}
 	delete(users, 0)
 	roles := make(map[int64]agenda.CommitteeRole, len(r.Members))

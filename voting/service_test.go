@@ -75,6 +75,22 @@ func TestServiceEligibility(t *testing.T) {
 			e.f.arrive(agenda.InRoom, e.w.m3)
 			e.f.declare(e.w.m3, standardItem, agenda.Registrable, false, "")
 		}, ballot: m3},
+		{name: "pecuniary interest with a dispensation, withdrawing", profile: "england", setup: func(e env) {
+			e.f.arrive(agenda.InRoom, e.w.m3)
+			e.f.declare(e.w.m3, standardItem, agenda.Pecuniary, true, "granted by the standards committee on 2 March")
+		}, ballot: m3, want: voting.ReasonInterest},
+		{name: "wales: prejudicial interest", profile: "wales", setup: func(e env) {
+			e.f.arrive(agenda.RemoteVoting, e.w.m3)
+			e.f.declare(e.w.m3, standardItem, agenda.Prejudicial, false, "")
+		}, ballot: m3, want: voting.ReasonInterest},
+		{name: "wales: prejudicial interest with a dispensation", profile: "wales", setup: func(e env) {
+			e.f.arrive(agenda.RemoteVoting, e.w.m3)
+			e.f.declare(e.w.m3, standardItem, agenda.Prejudicial, false, "granted by the standards committee: may speak and vote")
+		}, ballot: m3},
+		{name: "wales: personal interest, staying", profile: "wales", setup: func(e env) {
+			e.f.arrive(agenda.RemoteVoting, e.w.m3)
+			e.f.declare(e.w.m3, standardItem, agenda.Personal, false, "")
+		}, ballot: m3},
 		{name: "interest declared after the poll opened", profile: "england", setup: func(e env) { e.f.arrive(agenda.InRoom, e.w.m3) },
 			after: func(e env) { e.f.declare(e.w.m3, standardItem, agenda.Pecuniary, false, "") }, ballot: m3, want: voting.ReasonInterest},
 		{name: "substitute for a member who sent apologies", profile: "england", before: func(e env) {
@@ -978,42 +994,89 @@ func mustJSON(t *testing.T, v any) []byte {
 	return data
 }
 
-// TestServiceProgressThrottled checks that a burst of ballots makes few progress
-// events, the last of which counts them all.
+// TestServiceProgressThrottled casts ballots in a burst and checks that progress goes
+// out throttled: the first ballot schedules one event at once, those that follow
+// before it goes out schedule nothing more, and the event reports every ballot taken
+// by then; a ballot soon after waits out the rest of the interval. The clock and the
+// timer are the test's own, so nothing depends on how fast the machine is.
 func TestServiceProgressThrottled(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, w *world) {
 		pub := &publisher{agenda: w.agenda, store: w.store}
+		var mu sync.Mutex // guards timers
+		type timer struct {
+			after time.Duration
+			fire  func()
+		}
+		var timers []timer
+		scheduled := func() []timer {
+			mu.Lock()
+			defer mu.Unlock()
+			out := timers
+			timers = nil
+			return out
+		}
+		const every = 200 * time.Millisecond
 		svc := voting.NewService(w.store, w.agenda, voting.Options{Publisher: pub, Now: w.clock.Now, LogKey: w.logKey,
-			Origin: "chamber.example.gov.uk", ProgressEvery: 200 * time.Millisecond})
+			Origin: "chamber.example.gov.uk", ProgressEvery: every, AfterFunc: func(d time.Duration, f func()) {
+				mu.Lock()
+				defer mu.Unlock()
+				timers = append(timers, timer{d, f})
+			}})
 		f := w.meeting("england")
 		f.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m2)
 		f.take(standardItem)
 		p := f.open(f.input(standardItem))
-		for _, a := range []agenda.Actor{w.chair, w.vice, w.m1, w.m2} {
+		cast := func(a agenda.Actor) {
+			t.Helper()
 			if _, err := svc.Cast(w.ctx, a, w.ballot(p, a, "for")); err != nil {
 				t.Fatal(err)
 			}
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		var last voting.Progress
-		for time.Now().Before(deadline) && last.Voted != 4 {
-			time.Sleep(20 * time.Millisecond)
-			pub.mu.Lock()
-			if n := len(pub.events); n > 0 {
-				w.must(json.Unmarshal(pub.events[n-1].Data, &last))
+		progress := func() []voting.Progress {
+			t.Helper()
+			var out []voting.Progress
+			for _, e := range pub.take() {
+				if e.Type != voting.EventPollProgress || e.Seq != 0 {
+					t.Errorf("event %s with seq %d", e.Type, e.Seq)
+					continue
+				}
+				var pr voting.Progress
+				w.must(json.Unmarshal(e.Data, &pr))
+				out = append(out, pr)
 			}
-			pub.mu.Unlock()
+			return out
 		}
-		time.Sleep(300 * time.Millisecond) // nothing more comes
-		evs := pub.take()
-		if last.Voted != 4 || len(evs) < 1 || len(evs) > 3 {
-			t.Errorf("progress events: got %d, the last counting %d voted; want at most 3, the last counting 4", len(evs), last.Voted)
+
+		for _, a := range []agenda.Actor{w.chair, w.vice, w.m1} {
+			cast(a)
 		}
-		for _, e := range evs {
-			if e.Type != voting.EventPollProgress || e.Seq != 0 {
-				t.Errorf("event %s with seq %d", e.Type, e.Seq)
-			}
+		got := scheduled()
+		if len(got) != 1 || got[0].after != 0 {
+			t.Fatalf("after a burst of 3 ballots: %d timers (%v), want one, at once", len(got), got)
+		}
+		if evs := progress(); len(evs) != 0 {
+			t.Fatalf("progress before its timer fired: %+v", evs)
+		}
+		got[0].fire()
+		if evs := progress(); len(evs) != 1 || evs[0].Voted != 3 {
+			t.Fatalf("progress when the timer fired: %+v, want one event counting 3", evs)
+		}
+
+		// A ballot 50ms later waits out the rest of the interval.
+		w.clock.Advance(50 * time.Millisecond)
+		cast(w.m2)
+		got = scheduled()
+		if len(got) != 1 || got[0].after != every-50*time.Millisecond {
+			t.Fatalf("a ballot 50ms after the last event: timers %v, want one after %s", got, every-50*time.Millisecond)
+		}
+		w.clock.Advance(every)
+		got[0].fire()
+		if evs := progress(); len(evs) != 1 || evs[0].Voted != 4 {
+			t.Fatalf("progress after the interval: %+v, want one event counting 4", evs)
+		}
+		if got := scheduled(); len(got) != 0 {
+			t.Fatalf("timers with nothing new: %v", got)
 		}
 	})
 }

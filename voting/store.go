@@ -41,6 +41,15 @@ type Store interface {
 	// closed, and with decide's error. It returns the log index and the events as
 	// journaled.
 	ClosePoll(ctx context.Context, poll int64, decide Decide) (int64, []VoteEvent, error)
+	// DeclineCasting records that no casting vote will come in a poll that closed on
+	// an equality, in one transaction. With the meeting's log locked, so that no
+	// casting vote can arrive meanwhile, it reads the poll and its ballots in log order
+	// and calls decide with them; it then logs the declaration decide returns, stores
+	// it with the final result and appends the events to the journal. It fails with
+	// ErrPollOpen if the poll has not closed, with ErrPollClosed if it has its result
+	// (a casting vote was given, or none was declared before), and with decide's error.
+	// It returns the log index and the events as journaled.
+	DeclineCasting(ctx context.Context, poll int64, decide DecideDeclined) (int64, []VoteEvent, error)
 	// SetResult stores a closed poll's final result and appends events to the journal,
 	// in one transaction; ErrPollOpen if the poll has not closed.
 	SetResult(ctx context.Context, poll int64, r Result, events []VoteEvent) ([]VoteEvent, error)
@@ -114,6 +123,12 @@ type Store interface {
 // and the journal events that report them. It runs inside the store's transaction
 // and must not call the store.
 type Decide func(p Poll, ballots []StoredBallot) (PollClosing, *Result, []VoteEvent, error)
+
+// DecideDeclined decides a poll in which no casting vote will come, from the poll
+// and every ballot it holds in log order: the declaration to log, the final result
+// and the journal events that report them. It runs inside the store's transaction and
+// must not call the store.
+type DecideDeclined func(p Poll, ballots []StoredBallot) (CastingDeclined, Result, []VoteEvent, error)
 
 // BallotSubmission is a checked ballot ready to store.
 type BallotSubmission struct {

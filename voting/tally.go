@@ -86,6 +86,16 @@ type Equality struct {
 	Resolution Resolution `json:"resolution"`
 }
 
+// Stood reports whether nothing broke the equality: neither a casting vote nor a
+// preponderant vote decided it, and none is awaited.
+func (e *Equality) Stood() bool {
+	switch e.Resolution {
+	case ResolvedByCastingVote, ResolvedByPreponderantVote, AwaitingCastingVote:
+		return false
+	}
+	return true
+}
+
 // Resolution says how an equality of votes was treated.
 type Resolution string
 
@@ -97,6 +107,9 @@ const (
 	ResolvedByCastingVote Resolution = "casting_vote"
 	// AwaitingCastingVote: the poll waits for the presiding member's casting vote.
 	AwaitingCastingVote Resolution = "awaiting_casting_vote"
+	// CastingVoteNotGiven: the rules give a casting vote, but the member presiding
+	// gave none (they left, or declined to use it), as recorded in the log.
+	CastingVoteNotGiven Resolution = "casting_vote_not_given"
 	// ResolvedByPreponderantVote: the presiding member's own vote decided it.
 	ResolvedByPreponderantVote Resolution = "preponderant_vote"
 	// NoCastingVoteInRules: the rules give the person presiding neither a casting nor
@@ -120,6 +133,8 @@ func (r Resolution) Text() string {
 		return "decided by the casting vote of the member presiding"
 	case AwaitingCastingVote:
 		return "awaiting the casting vote of the member presiding"
+	case CastingVoteNotGiven:
+		return "the member presiding gave no casting vote, so the equality stands"
 	case ResolvedByPreponderantVote:
 		return "decided by the vote of the member presiding, which prevails on an equality"
 	case NoCastingVoteInRules:
@@ -155,6 +170,9 @@ type TallyInput struct {
 	PreponderantVote bool
 	// Presiding is who may give it.
 	Presiding int64
+	// CastingDeclined says that no casting vote will come: the member presiding has
+	// left or declined to give one (a CastingDeclined is logged), so an equality stands.
+	CastingDeclined bool
 	// Room are the hands counted in the room for each option, votes beside Votes
 	// (nil: no count).
 	Room []OptionCount
@@ -175,6 +193,7 @@ func TallyPoll(p *Poll, votes []Vote) (Result, error) {
 		CastingVote:      p.CastingVote,
 		PreponderantVote: p.PreponderantVote,
 		Presiding:        p.Presiding,
+		CastingDeclined:  p.Declined != nil,
 	}
 	if p.RoomCount != nil {
 		in.Room = p.RoomCount.Counts
@@ -204,12 +223,15 @@ func TallyPoll(p *Poll, votes []Vote) (Result, error) {
 // majority an equality is resolved by a casting vote only if one more vote for would
 // carry the motion, and never by a preponderant vote, which adds no vote. Two thirds
 // needs no casting vote. Without a quorum at the opening or the close the poll is
-// inquorate.
+// inquorate. Where no casting vote will come (CastingDeclined), the equality stands.
 //
 // Tally refuses a choice that is not an option (ErrInvalidChoice), a casting vote
 // where the rules give none (ErrNoCastingVote), from someone not presiding
 // (ErrNotPresiding), for an option not in the equality or where there is no equality
-// (ErrNoTie).
+// (ErrNoTie). It refuses a declaration that no casting vote will come likewise: where
+// the rules give none (ErrNoCastingVote), with nobody presiding (ErrNotPresiding),
+// where there is no equality a casting vote could resolve (ErrNoTie), and beside a
+// casting vote (ErrPollClosed).
 func Tally(in TallyInput) (Result, error) {
 	def := PollOpening{ID: 1, Meeting: 1, Item: 1, Method: in.Method, Options: in.Options}
 	if err := def.Validate(); err != nil {
@@ -270,11 +292,24 @@ func Tally(in TallyInput) (Result, error) {
 		}
 		res.NotVoting = max(res.NotVoting-room, 0) // the hands are of those who had not voted
 	}
+	if in.CastingDeclined {
+		switch {
+		case !in.CastingVote:
+			return Result{}, fmt.Errorf("tally: no casting vote declared: %w", ErrNoCastingVote)
+		case in.Presiding == 0:
+			return Result{}, fmt.Errorf("tally: no casting vote declared with nobody presiding: %w", ErrNotPresiding)
+		case casting != nil:
+			return Result{}, fmt.Errorf("tally: a casting vote by %d where none was to come: %w", casting.Voter, ErrPollClosed)
+		}
+	}
 
 	if in.PresentAtOpen < in.QuorumRequired || in.PresentAtClose < in.QuorumRequired {
 		res.Outcome = OutcomeInquorate
 		if casting != nil {
 			return Result{}, fmt.Errorf("tally: casting vote in an inquorate poll: %w", ErrNoTie)
+		}
+		if in.CastingDeclined {
+			return Result{}, fmt.Errorf("tally: no casting vote declared in an inquorate poll: %w", ErrNoTie)
 		}
 		return res, nil
 	}
@@ -332,6 +367,9 @@ func Tally(in TallyInput) (Result, error) {
 		if casting != nil {
 			return Result{}, fmt.Errorf("tally: casting vote by %d: %w", casting.Voter, ErrNoTie)
 		}
+		if in.CastingDeclined {
+			return Result{}, fmt.Errorf("tally: no casting vote declared where there is no equality: %w", ErrNoTie)
+		}
 		return res, nil
 	}
 	eq := &Equality{Options: slices.Clone(tied)}
@@ -351,7 +389,7 @@ func Tally(in TallyInput) (Result, error) {
 		default:
 			res.Outcome = OutcomeLost
 		}
-	case in.CastingVote && in.Presiding != 0:
+	case in.CastingVote && in.Presiding != 0 && !in.CastingDeclined:
 		res.Outcome = OutcomeTied
 		eq.Resolution = AwaitingCastingVote
 	case in.PreponderantVote && in.Presiding != 0 && in.Method != Absolute && slices.Contains(tied, last[in.Presiding].Choice):
@@ -372,6 +410,8 @@ func Tally(in TallyInput) (Result, error) {
 			res.Outcome = OutcomeUndecided
 		}
 		switch {
+		case in.CastingDeclined:
+			eq.Resolution = CastingVoteNotGiven
 		case !in.CastingVote && !in.PreponderantVote:
 			eq.Resolution = NoCastingVoteInRules
 		case in.Presiding == 0:

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/chamber/chamber/agenda"
 )
 
 // votes builds votes from (voter, choice) pairs; voter ids below 0 mark a casting vote
@@ -288,5 +290,114 @@ func TestClose(t *testing.T) {
 	}
 	if c, err := op.Close(t0, 40, 2, vs); err != nil || c.Outcome != OutcomeInquorate {
 		t.Errorf("Close with 2 present: got %q, %v, want inquorate", c.Outcome, err)
+	}
+}
+
+// TestTallyCastingDeclined tallies polls in which the member presiding gave no casting
+// vote, under every preset's rules: where they give a casting vote the equality stands
+// (a motion lost, a choice not made); where they do not, the declaration is refused.
+func TestTallyCastingDeclined(t *testing.T) {
+	const chair = 1
+	plural := []string{"alpha", "beta", "gamma", OptionAbstain}
+	tests := []struct {
+		name    string
+		method  Method
+		options []string
+		votes   []Vote
+		edit    func(*TallyInput)
+		// What a declaration gives under rules with a casting vote.
+		wantErr    error
+		outcome    Outcome
+		equalities []string
+	}{
+		{name: "majority tied", method: Majority, votes: join(many(10, 3, "for"), many(20, 3, "against"), many(30, 1, "abstain")),
+			outcome: OutcomeLost, equalities: []string{OptionFor, OptionAgainst}},
+		{name: "the chair voted, then gave no casting vote", method: Majority, votes: join(votes(chair, "for"), many(10, 1, "for"), many(20, 2, "against")),
+			outcome: OutcomeLost, equalities: []string{OptionFor, OptionAgainst}},
+		{name: "absolute majority one short", method: Absolute, votes: join(many(10, 6, "for"), many(20, 6, "against")),
+			outcome: OutcomeLost, equalities: []string{OptionFor, OptionAgainst}},
+		{name: "plurality tied", method: Plurality, options: plural, votes: join(many(10, 2, "alpha"), many(20, 2, "beta"), many(30, 1, "gamma")),
+			outcome: OutcomeUndecided, equalities: []string{"alpha", "beta"}},
+		{name: "no equality", method: Majority, votes: join(many(10, 3, "for"), many(20, 2, "against")), wantErr: ErrNoTie},
+		{name: "no votes", method: Majority, wantErr: ErrNoTie},
+		{name: "two thirds, which needs no casting vote", method: TwoThirds, votes: join(many(10, 3, "for"), many(20, 3, "against")), wantErr: ErrNoTie},
+		{name: "absolute majority out of reach", method: Absolute, votes: join(many(10, 5, "for"), many(20, 5, "against")), wantErr: ErrNoTie},
+		{name: "inquorate", method: Majority, votes: join(many(10, 1, "for"), many(20, 1, "against")),
+			edit: func(in *TallyInput) { in.PresentAtClose = 2 }, wantErr: ErrNoTie},
+		{name: "beside a casting vote", method: Majority, votes: join(many(10, 2, "for"), many(20, 2, "against"), votes(-chair, "for")),
+			wantErr: ErrPollClosed},
+		{name: "nobody presiding", method: Majority, votes: join(many(10, 2, "for"), many(20, 2, "against")),
+			edit: func(in *TallyInput) { in.Presiding = 0 }, wantErr: ErrNotPresiding},
+	}
+	for _, profile := range agenda.Presets() {
+		rules := RulesOf(profile)
+		for _, tc := range tests {
+			t.Run(profile.Name+"/"+tc.name, func(t *testing.T) {
+				options := tc.options
+				if options == nil {
+					options = DefaultOptions()
+				}
+				in := TallyInput{Method: tc.method, Options: options, Votes: tc.votes, Membership: 12,
+					QuorumRequired: 3, PresentAtOpen: 10, PresentAtClose: 10, CastingVote: rules.CastingVote,
+					PreponderantVote: rules.PreponderantVote, Presiding: chair}
+				if tc.edit != nil {
+					tc.edit(&in)
+				}
+				without, errWithout := Tally(in)
+				in.CastingDeclined = true
+				got, err := Tally(in)
+				if !rules.CastingVote {
+					if !errors.Is(err, ErrNoCastingVote) {
+						t.Fatalf("Tally under rules without a casting vote: got %+v, %v, want ErrNoCastingVote", got, err)
+					}
+					return
+				}
+				if tc.wantErr != nil {
+					if !errors.Is(err, tc.wantErr) {
+						t.Fatalf("Tally: got %+v, %v, want %v", got, err, tc.wantErr)
+					}
+					return
+				}
+				if err != nil || errWithout != nil {
+					t.Fatalf("Tally: %v (without the declaration: %v)", err, errWithout)
+				}
+				if without.Outcome != OutcomeTied {
+					t.Fatalf("without the declaration: outcome %q, want it tied", without.Outcome)
+				}
+				if got.Outcome != tc.outcome || got.Winner != "" || got.CastingVote != "" || got.PreponderantVote != "" {
+					t.Errorf("outcome: got %q (winner %q, casting %q, preponderant %q), want %q and nothing chosen",
+						got.Outcome, got.Winner, got.CastingVote, got.PreponderantVote, tc.outcome)
+				}
+				want := &Equality{Options: tc.equalities, Resolution: CastingVoteNotGiven}
+				if got.Equality == nil || !slices.Equal(got.Equality.Options, want.Options) || got.Equality.Resolution != want.Resolution {
+					t.Errorf("equality: got %s, want %s", equalityText(got.Equality), equalityText(want))
+				}
+				if !slices.Equal(got.Counts, without.Counts) || got.VotesCast != without.VotesCast || got.Ballots != without.Ballots ||
+					!slices.Equal(got.Votes, without.Votes) {
+					t.Errorf("the declaration changed the counts: got %+v, want %+v", got, without)
+				}
+			})
+		}
+	}
+	if got, want := CastingVoteNotGiven.Text(), "the member presiding gave no casting vote, so the equality stands"; got != want {
+		t.Errorf("Text: got %q, want %q", got, want)
+	}
+}
+
+// TestEqualityStood checks which resolutions leave an equality standing.
+func TestEqualityStood(t *testing.T) {
+	for r, want := range map[Resolution]bool{
+		ResolvedByCastingVote:      false,
+		ResolvedByPreponderantVote: false,
+		AwaitingCastingVote:        false,
+		CastingVoteNotGiven:        true,
+		NoCastingVoteInRules:       true,
+		NoPresidingMember:          true,
+		PresidingVoteNotInEquality: true,
+		PreponderantVoteAddsNone:   true,
+	} {
+		if got := (&Equality{Resolution: r}).Stood(); got != want {
+			t.Errorf("%s: Stood() = %v, want %v", r, got, want)
+		}
 	}
 }

@@ -58,6 +58,47 @@ type liveData struct {
 	Runs bool
 	// Paragraphs are those of Schedule 12A under which the public may be excluded.
 	Paragraphs []int
+	// Rules is what the console shows of the committee's rules for taking the roll.
+	Rules *rollRules
+	// Kinds are the kinds of interest members declare under the committee's code of
+	// conduct, as the declaration forms offer them.
+	Kinds []agenda.DeclarationKind
+}
+
+// rollRules is what the console needs of a committee's rules profile to take the roll:
+// the quorum, and the attendance modes the clerk may record with what each allows.
+type rollRules struct {
+	Profile string
+	// Voting is the committee's voting membership; Quorum how many of them must be
+	// present (in a mode that counts) for business to be done.
+	Voting, Quorum int
+	Modes          []modeRule
+}
+
+// modeRule is an attendance mode the rules allow.
+type modeRule struct {
+	Mode          agenda.AttendanceMode
+	Label         string
+	Counts, Votes bool
+}
+
+// rollRulesFor works out the roll's rules for a committee of the given members.
+func rollRulesFor(name string, p agenda.Profile, members []agenda.Membership) *rollRules {
+	voting := agenda.Roll{Members: members}.VotingMembers()
+	r := &rollRules{Profile: name, Voting: voting, Quorum: p.Quorum.Of(voting)}
+	add := func(m agenda.AttendanceMode, label string) {
+		counts, votes := p.Can(m)
+		r.Modes = append(r.Modes, modeRule{Mode: m, Label: label, Counts: counts, Votes: votes})
+	}
+	add(agenda.InRoom, "In the room")
+	if p.RemoteMayVote {
+		add(agenda.RemoteVoting, "Remote")
+	}
+	add(agenda.RemoteNonVoting, "Remote, no vote")
+	if p.ProxiesAllowed {
+		add(agenda.ByProxy, "By proxy")
+	}
+	return r
 }
 
 // livePage loads what the room and console pages show.
@@ -79,7 +120,7 @@ func (s *Server) livePage(c *call) (liveData, error) {
 	d := liveData{Meeting: m, Items: items, SignIn: c.actor.Anonymous(), UserID: c.actor.UserID,
 		Paragraphs: []int{1, 2, 3, 4, 5, 6, 7}}
 	if cm, err := s.svc.GetCommittee(ctx, m.CommitteeID); err == nil {
-		d.Committee = cm.Name
+		d.Committee, d.Kinds = cm.Name, cm.Profile.DeclarationKinds()
 	}
 	for i := range items {
 		if items[i].ID == m.CurrentItemID {
@@ -116,6 +157,17 @@ func (s *Server) consolePage(c *call) error {
 	}
 	if !d.SignIn && !d.Runs {
 		return &httpError{kind: probForbidden, detail: "Only the meeting's clerks and its chair run the meeting."}
+	}
+	if !d.SignIn {
+		cm, err := s.svc.GetCommittee(c.r.Context(), d.Meeting.CommitteeID)
+		if err != nil {
+			return err
+		}
+		members, err := s.svc.ListMembers(c.r.Context(), cm.ID)
+		if err != nil {
+			return err
+		}
+		d.Rules = rollRulesFor(cm.ProfileName, cm.Profile, members)
 	}
 	s.render(c.w, c.r, http.StatusOK, "console", c.actor.Name, d)
 	return nil

@@ -203,7 +203,7 @@ func TestClerkRunsAMeeting(t *testing.T) {
 			t.Fatalf("on the exempt item: %+v", got)
 		}
 		clerk.do("POST", path("/api/v1/meetings/%d/declarations", m.ID), map[string]any{"user_id": ids["Cllr Member"], "item_id": exempt.ID,
-			"kind": "pecuniary", "description": "Related to the buyer", "withdraws": true}).want(http.StatusCreated)
+			"kind": "prejudicial", "description": "Related to the buyer", "withdraws": true}).want(http.StatusCreated)
 		clerk.do("POST", path("/api/v1/meetings/%d/motions", m.ID), map[string]any{"item_id": exempt.ID, "text": "That the depot be sold to the buyer named in the report.",
 			"proposer_id": ids["Cllr Chair"]}).want(http.StatusCreated)
 

@@ -69,6 +69,18 @@ func grantsFor(a agenda.Actor, m agenda.Meeting) signaling.Grants {
 	return g
 }
 
+// consoleGrants are the grants of the meeting console of someone who runs the meeting
+// (g, from grantsFor): the chair's controls with the authority of their role, but a
+// connection of its own, hidden, that never publishes, is sent no media unless it asks
+// and leaves attendance alone. Each console gets its own identity, so a chair may sit
+// in the room on camera and run it from the console at once, and two consoles (two
+// tabs) are two connections, neither closing the other.
+func consoleGrants(g signaling.Grants) signaling.Grants {
+	g.Identity += "/console-" + randomID()
+	g.Console, g.Hidden, g.CanPublish = true, true, false
+	return g
+}
+
 func randomID() string {
 	var b [12]byte
 	rand.Read(b[:])
@@ -133,6 +145,26 @@ func (s *Server) joinRoom(c *call) (JoinResponse, error) {
 		}
 	}
 	return s.issueJoin(c.r.Context(), g)
+}
+
+// joinConsole admits the meeting console to the meeting's live room, for the council's
+// clerks and the committee's chair and vice-chair only (consoleGrants).
+func (s *Server) joinConsole(c *call) (JoinResponse, error) {
+	id, err := c.id("meeting")
+	if err != nil {
+		return JoinResponse{}, err
+	}
+	m, err := s.svc.GetMeeting(c.r.Context(), c.actor, id)
+	if err != nil {
+		return JoinResponse{}, err
+	}
+	if !c.actor.CanRun(m.CouncilID, m.CommitteeID) {
+		return JoinResponse{}, fmt.Errorf("console of meeting %d: %w", id, agenda.ErrForbidden)
+	}
+	if m.Status == agenda.Closed {
+		return JoinResponse{}, fmt.Errorf("meeting %d has closed: %w", id, agenda.ErrConflict)
+	}
+	return s.issueJoin(c.r.Context(), consoleGrants(grantsFor(c.actor, m)))
 }
 
 // issueJoin makes a join token for g and names the node to use it at.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -134,4 +135,69 @@ func TestSpeakerPass(t *testing.T) {
 	// The pass lasts until a day after the meeting starts.
 	e.clock.Set(p.ExpiresAt.Add(time.Minute))
 	w.public().do("POST", "/api/v1/rtc/speaker-join", map[string]string{"pass": p.Pass}).problem(http.StatusUnauthorized, "bad-credentials")
+}
+
+// TestJoinConsole: the meeting console joins the live room on a connection of its own,
+// for those who run the meeting only: hidden, receive-only, with the chair's controls
+// and an identity apart from the person's seat in the room, a new one for each console.
+func TestJoinConsole(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		e := newEnv(t, db)
+		w := newWorld(t, e)
+		viceID, _ := w.addPerson(w.council, "Cllr Vice", "vice@north.example", "councillor")
+		w.clerk.do("PUT", path("/api/v1/committees/%d/members/%d", w.committee, viceID), map[string]string{"role": "vice_chair"}).want(http.StatusOK)
+		officerID, _ := w.addPerson(w.council, "Owen Officer", "owen@north.example", "officer")
+		console := path("/api/v1/meetings/%d/console/join", w.live)
+		for _, tc := range []struct {
+			name   string
+			c      *client
+			role   string
+			userID int64
+		}{
+			{"clerk", w.clerk, signaling.RoleClerk, w.clerkID},
+			{"chair", w.chair, signaling.RoleChair, w.chairID},
+			{"vice-chair", e.tokenFor(viceID), signaling.RoleChair, viceID},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				var seat, first, second web.JoinResponse
+				tc.c.do("POST", path("/api/v1/meetings/%d/join", w.live), nil).want(http.StatusOK).into(&seat)
+				tc.c.do("POST", console, nil).want(http.StatusOK).into(&first)
+				tc.c.do("POST", console, nil).want(http.StatusOK).into(&second)
+				for _, j := range []web.JoinResponse{first, second} {
+					g, err := e.tokens.Verify(j.Token)
+					if err != nil {
+						t.Fatalf("the console's token does not verify: %v", err)
+					}
+					if !g.Console || !g.Hidden || g.CanPublish || !g.CanAdmin || !g.CanSubscribe || g.Role != tc.role ||
+						g.UserID != tc.userID || g.MeetingID != w.live || g.Identity != j.Identity || j.Role != tc.role {
+						t.Errorf("console grants: got %+v (response %+v), want a hidden, receive-only %s console of user %d",
+							g, j, tc.role, tc.userID)
+					}
+					if want := fmt.Sprintf("user-%d/console-", tc.userID); !strings.HasPrefix(g.Identity, want) {
+						t.Errorf("console identity %q, want it to start %q", g.Identity, want)
+					}
+				}
+				if first.Identity == seat.Identity || second.Identity == seat.Identity || first.Identity == second.Identity {
+					t.Errorf("identities: seat %q, consoles %q and %q: want three different ones", seat.Identity, first.Identity, second.Identity)
+				}
+			})
+		}
+
+		// Nobody else gets one, not even those with a seat in the room.
+		for _, tc := range []struct {
+			name string
+			c    *client
+		}{
+			{"member", w.member},
+			{"substitute", w.sub},
+			{"officer", e.tokenFor(officerID)},
+			{"councillor of another council", w.outsider},
+		} {
+			t.Run(tc.name+" refused", func(t *testing.T) {
+				tc.c.do("POST", console, nil).problem(http.StatusForbidden, "forbidden")
+			})
+		}
+		w.public().do("POST", console, nil).problem(http.StatusUnauthorized, "unauthenticated")
+		w.clerk.do("POST", path("/api/v1/meetings/%d/console/join", w.closed), nil).problem(http.StatusConflict, "conflict")
+	})
 }

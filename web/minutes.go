@@ -281,6 +281,20 @@ var downloadLabels = map[minutes.Format]string{
 	minutes.FormatRecord:   "Verifiable vote record (JSON)",
 }
 
+// minutesDownloads lists the exports of a version of a meeting's minutes (0: the
+// latest the reader may see).
+func minutesDownloads(meetingID int64, version int) []download {
+	out := make([]download, 0, len(minutes.Formats))
+	for _, f := range minutes.Formats {
+		url := fmt.Sprintf("/api/v1/meetings/%d/minutes%s", meetingID, f.Extension())
+		if version > 0 {
+			url += fmt.Sprintf("?version=%d", version)
+		}
+		out = append(out, download{Label: downloadLabels[f], URL: url})
+	}
+	return out
+}
+
 func (s *Server) minutesPage(c *call) error {
 	id, err := c.id("meeting")
 	if err != nil {
@@ -307,11 +321,8 @@ func (s *Server) minutesPage(c *call) error {
 	if err != nil {
 		return err
 	}
-	d := minutesPageData{Title: "Minutes: " + mi.Meeting.Title, MeetingID: id, Minutes: mi, Head: head, Body: body, Versions: versions}
-	for _, f := range minutes.Formats {
-		d.Downloads = append(d.Downloads, download{Label: downloadLabels[f],
-			URL: fmt.Sprintf("/api/v1/meetings/%d/minutes%s?version=%d", id, f.Extension(), mi.Version)})
-	}
+	d := minutesPageData{Title: "Minutes: " + mi.Meeting.Title, MeetingID: id, Minutes: mi, Head: head, Body: body, Versions: versions,
+		Downloads: minutesDownloads(id, mi.Version)}
 	if mi.View != minutes.PublicView {
 		c.w.Header().Set("Cache-Control", "private, no-store")
 	}

@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"github.com/invopop/jsonschema"
+
+	"github.com/chamber/chamber/agenda"
 )
 
 // OpenAPIPath turns a ServeMux pattern into an OpenAPI path: "/{$}" is "/" and
@@ -53,7 +55,14 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 	ref := &jsonschema.Reflector{
 		Anonymous: true,
 		Namer:     schemaName,
-		Mapper:    base64Arrays,
+		Mapper: func(t reflect.Type) *jsonschema.Schema {
+			// Listed values are schemas of their own, so that their descriptions stay.
+			if sc := enumSchema(t); sc != nil {
+				schemas[t.Name()] = sc
+				return &jsonschema.Schema{Ref: "#/$defs/" + t.Name()}
+			}
+			return base64Arrays(t)
+		},
 	}
 	schemaFor := func(t reflect.Type) *jsonschema.Schema {
 		sc := ref.ReflectFromType(t)
@@ -153,6 +162,38 @@ func base64Arrays(t reflect.Type) *jsonschema.Schema {
 	}
 	return &jsonschema.Schema{Type: "string", ContentEncoding: "base64",
 		Description: fmt.Sprintf("%d bytes in standard base64", t.Len())}
+}
+
+// enumSchema describes the agenda's string types whose values are listed: the kinds of
+// interest (each code of conduct takes its own) and the codes of conduct.
+func enumSchema(t reflect.Type) *jsonschema.Schema {
+	switch t {
+	case reflect.TypeFor[agenda.DeclarationKind]():
+		var kinds []any
+		var codes []string
+		for _, c := range agenda.ConductCodes() {
+			var words []string
+			for _, k := range c.Kinds() {
+				kinds = append(kinds, string(k))
+				words = append(words, fmt.Sprintf("`%s` (%s)", k, strings.ToLower(k.Label())))
+			}
+			codes = append(codes, fmt.Sprintf("under %s, %s", c, strings.Join(words, ", ")))
+		}
+		kinds = append(kinds, string(agenda.OtherInterest))
+		return &jsonschema.Schema{Type: "string", Enum: kinds,
+			Description: "The kind of interest declared. A declaration takes the kinds of the code of conduct its committee's rules profile follows (`conduct_code`): " +
+				strings.Join(codes, "; ") + ". `" + string(agenda.OtherInterest) + "` appears only in earlier records."}
+	case reflect.TypeFor[agenda.ConductCode]():
+		var codes []any
+		var words []string
+		for _, c := range agenda.ConductCodes() {
+			codes = append(codes, string(c))
+			words = append(words, fmt.Sprintf("`%s`: %s", string(c), c))
+		}
+		return &jsonschema.Schema{Type: "string", Enum: codes,
+			Description: "The code of conduct whose kinds of interest members declare. " + strings.Join(words, "; ") + "."}
+	}
+	return nil
 }
 
 func problemResponseName(status int) string { return "Problem" + strconv.Itoa(status) }

@@ -15,7 +15,8 @@ import (
 )
 
 // The pages are server-rendered and work without JavaScript. Each page template
-// defines "title" and "main" and is rendered inside layout.html.
+// defines "title" and "main" and is rendered inside layout.html. A page's parts, in
+// files named after it ("console_votes.html" for the console), are parsed with it.
 var pageNames = []string{"home", "meeting", "invite", "message", "problem", "room", "console", "meetings", "minutes"}
 
 func parsePages() (map[string]*template.Template, error) {
@@ -23,6 +24,8 @@ func parsePages() (map[string]*template.Template, error) {
 		"datetime": func(t time.Time) string { return t.UTC().Format("Monday 2 January 2006, 15:04 MST") },
 		"isodate":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"human":    func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		// minutesDownloads lists the exports of the latest minutes of a meeting.
+		"minutesDownloads": func(meetingID int64) []download { return minutesDownloads(meetingID, 0) },
 	}
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html")
 	if err != nil {
@@ -30,7 +33,11 @@ func parsePages() (map[string]*template.Template, error) {
 	}
 	out := make(map[string]*template.Template, len(pageNames))
 	for _, name := range pageNames {
-		t, err := template.Must(base.Clone()).ParseFS(files, "templates/"+name+".html")
+		parts, err := fs.Glob(files, "templates/"+name+"_*.html")
+		if err != nil {
+			return nil, fmt.Errorf("web: find parts of page %s: %w", name, err)
+		}
+		t, err := template.Must(base.Clone()).ParseFS(files, append([]string{"templates/" + name + ".html"}, parts...)...)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse page %s: %w", name, err)
 		}

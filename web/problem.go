@@ -73,15 +73,15 @@ var (
 	probNotPresiding = &ProblemType{"not-presiding", "Not the person presiding", http.StatusForbidden,
 		"Only the member presiding over the poll gives its casting vote."}
 	probPollClosed = &ProblemType{"poll-closed", "The poll is not open", http.StatusConflict,
-		"The poll has closed, its closing time has passed, or (for a casting vote) its result has been declared. Ballots arriving after the close are refused and kept for the clerk."}
+		"The poll has closed, its closing time has passed, or (for a casting vote, or a declaration that none will come) its result has been declared. Ballots arriving after the close are refused and kept for the clerk."}
 	probPollOpen = &ProblemType{"poll-open", "The poll is still open", http.StatusConflict,
-		"What was asked needs a closed poll, such as a casting vote, which is given only once the poll has closed on an equality."}
+		"What was asked needs a closed poll, such as a casting vote, which is given (or declared not to come) only once the poll has closed on an equality."}
 	probReplay = &ProblemType{"replay", "The nonce has been used before", http.StatusConflict,
 		"The voter has already used this ballot's nonce in the poll for a different ballot. A new ballot (a changed vote) needs fresh random bytes; the very same ballot sent again is not refused but answered with its first receipt."}
 	probInquorate = &ProblemType{"inquorate", "The quorum is not present", http.StatusConflict,
 		"The poll cannot open because fewer members are present (in a mode that counts) than the quorum the committee's rules require."}
 	probNoTie = &ProblemType{"no-tie", "There is no equality to resolve", http.StatusConflict,
-		"A casting vote resolves an equality of votes: the poll did not close on one, or the option chosen is not one of those in the equality."}
+		"A casting vote resolves an equality of votes, and only an equality awaiting one can be left standing without it: the poll did not close on one, or the option chosen is not one of those in the equality."}
 	probBadSignature = &ProblemType{"bad-signature", "The signature does not verify", http.StatusUnprocessableEntity,
 		"The Ed25519 signature does not verify over the ballot's bytes with the public key sent. Sign the exact bytes with the key whose public half you send."}
 	probWrongPoll = &ProblemType{"wrong-poll", "The ballot is for another poll", http.StatusUnprocessableEntity,
@@ -91,7 +91,7 @@ var (
 	probInvalidPoll = &ProblemType{"invalid-poll", "The poll cannot be decided as defined", http.StatusUnprocessableEntity,
 		"The poll's definition is not valid: an unknown method, missing, invalid or repeated options, a closing time that has passed, a motion of another item, an override without a reason, or nobody to preside where the rules give a casting vote. The detail says which."}
 	probNoCastingVote = &ProblemType{"no-casting-vote", "The rules give no casting vote", http.StatusUnprocessableEntity,
-		"The committee's rules do not give the person presiding a casting vote, so none is taken."}
+		"The committee's rules do not give the person presiding a casting vote, so none is taken, nor declared not to come."}
 	probBadProof = &ProblemType{"bad-proof", "The proof does not verify", http.StatusUnprocessableEntity,
 		"An inclusion or consistency proof, or a checkpoint, does not verify against the log."}
 	probNamedVote = &ProblemType{"named-vote", "A recorded vote takes names, not a count", http.StatusConflict,

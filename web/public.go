@@ -225,6 +225,9 @@ type voteRow struct {
 	Open     bool
 	Outcome  string
 	Counts   string
+	// Why says, where an equality of votes stood, why nothing broke it; Reason is the
+	// reason recorded when the member presiding gave no casting vote.
+	Why, Reason string
 }
 
 type meetingPageData struct {
@@ -337,7 +340,7 @@ var optionWords = map[string]string{"for": "For", "against": "Against", "abstain
 
 // voteOf puts a poll's result into words.
 func voteOf(p voting.PollView) voteRow {
-	v := voteRow{Question: p.Question, Open: p.Closing == nil}
+	v := voteRow{Question: strings.TrimRight(strings.TrimSpace(p.Question), ". "), Open: p.Closing == nil}
 	if v.Open {
 		v.Outcome = "Voting is open"
 		return v
@@ -356,6 +359,17 @@ func voteOf(p voting.PollView) voteRow {
 	}
 	if p.Result != nil && p.Result.CastingVote != "" {
 		v.Outcome += fmt.Sprintf(" (on the casting vote, %s)", strings.ToLower(optionWord(p.Result.CastingVote)))
+	}
+	if p.EqualityStood != "" {
+		if outcome == voting.OutcomeUndecided {
+			v.Outcome = "No decision"
+		}
+		v.Why = "there was an equality of votes, and " + p.EqualityStood
+		if d := p.Declined; d != nil && p.Result.Equality.Resolution == voting.CastingVoteNotGiven {
+			if r := strings.TrimRight(strings.TrimSpace(d.Reason), ". "); r != "" {
+				v.Reason = r + "."
+			}
+		}
 	}
 	var parts []string
 	for _, c := range counts {

@@ -160,6 +160,8 @@ func (s *Server) table() []Route {
 			op(post, meeting+"/join", Public, s.joinRoom).doc("joinRoom", "live",
 				"A token for the meeting's live room, with what your role allows: clerks and the chair run it, members and officers take part, "+
 					"anyone else watches (rate-limited per address)"),
+			op(post, meeting+"/console/join", SignedIn, s.joinConsole).doc("joinConsole", "live",
+				"A token for the meeting console's own connection to the live room: the chair's controls, hidden, no media, no attendance (clerks and the chair)"),
 			op(post, meeting+"/speakers/{speaker}/pass", SignedIn, s.speakerPass).doc("speakerPass", "live",
 				"A public speaker's pass and link: it lets them join and speak on their item when given the floor (clerks)").status(http.StatusCreated),
 			jsonOp(post, "/api/v1/rtc/speaker-join", Open, s.speakerJoin).doc("speakerJoin", "live",

@@ -42,7 +42,7 @@ func (w *world) holdExemptMeeting() exemptMeeting {
 		w.clerk.do("POST", path("/api/v1/meetings/%d/attendance", x.id), map[string]any{"user_id": u, "mode": "in_room"}).want(http.StatusCreated)
 	}
 	w.clerk.do("POST", path("/api/v1/meetings/%d/declarations", x.id), map[string]any{"user_id": w.voterID, "item_id": x.exempt,
-		"kind": "other", "description": "Knows the director of " + planted}).want(http.StatusCreated)
+		"kind": "personal", "description": "Knows the director of " + planted}).want(http.StatusCreated)
 	w.chair.do("POST", path("/api/v1/meetings/%d/next", x.id), nil).want(http.StatusOK) // into private session
 	x.motion = w.chair.create(path("/api/v1/meetings/%d/motions", x.id), map[string]any{"item_id": x.exempt,
 		"text": "That the depot be sold to " + planted + " Ltd.", "proposer_id": w.chairID})

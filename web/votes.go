@@ -54,6 +54,13 @@ type OpenPollRequest struct {
 	Overrides []voting.OverrideInput `json:"overrides,omitempty"`
 }
 
+// NoCastingVoteRequest records that no casting vote will come in a poll that closed
+// on an equality: the member presiding has left, or declines to use it.
+type NoCastingVoteRequest struct {
+	// Reason says why, for the log and the minutes: at most 500 bytes.
+	Reason string `json:"reason"`
+}
+
 // InRoomRequest carries votes the clerk records: a show of hands by name, or proxy
 // votes, each a ballot naming its voter and signed with the clerk's own key.
 type InRoomRequest struct {
@@ -156,6 +163,8 @@ func (s *Server) voteRoutes() []Route {
 		jsonOp(post, poll+"/casting-vote", SignedIn, s.castCastingVote).doc("castCastingVote", "votes",
 			"The presiding member's signed casting vote on a poll that closed on an equality").
 			status(http.StatusCreated).alsoStatus(http.StatusOK).identityOnly(),
+		jsonOp(post, poll+"/no-casting-vote", SignedIn, s.declineCasting).doc("declineCastingVote", "votes",
+			"Record that no casting vote will come on a poll that closed on an equality (the member presiding, the chair or a clerk), and why: the equality stands, so a motion is lost and a choice is not made"),
 		jsonOp(post, poll+"/in-room", SignedIn, s.recordInRoom).doc("recordInRoom", "votes",
 			"Record votes given in the room or by proxy, each signed with the clerk's key (clerks); the same list again gets the same receipts").
 			status(http.StatusCreated),
@@ -427,6 +436,14 @@ func (s *Server) castBallot(c *call, sb voting.SignedBallot) (ReceiptResponse, e
 
 func (s *Server) castCastingVote(c *call, sb voting.SignedBallot) (ReceiptResponse, error) {
 	return s.submit(c, sb, s.votes.SubmitCasting)
+}
+
+func (s *Server) declineCasting(c *call, in NoCastingVoteRequest) (voting.PollView, error) {
+	p, err := s.poll(c)
+	if err != nil {
+		return voting.PollView{}, err
+	}
+	return s.votes.DeclineCasting(c.r.Context(), c.actor, p.ID, in.Reason)
 }
 
 func (s *Server) recordInRoom(c *call, in InRoomRequest) (InRoomResponse, error) {

@@ -270,6 +270,75 @@ func TestCastingVoteOverHTTP(t *testing.T) {
 	w.chair.do("POST", path("/api/v1/meetings/%d/polls", w.quietMeeting), map[string]any{}).problem(http.StatusConflict, "inquorate")
 }
 
+// TestNoCastingVoteOverHTTP records over the API that the casting vote on the tied
+// poll will not come: refusals get their problem types; the chair's declaration
+// decides the poll, the equality standing; nothing more is taken; and the public record
+// verifies with it.
+func TestNoCastingVoteOverHTTP(t *testing.T) {
+	e := newEnv(t, dbtest.Open(t, migrations.SQLite))
+	w := newWorld(t, e)
+	decline := path("/api/v1/meetings/%d/polls/%d/no-casting-vote", w.tiedMeeting, w.tiedPoll.ID)
+	reason := map[string]string{"reason": "The chair has left the meeting."}
+	e.public().do("POST", decline, reason).problem(http.StatusUnauthorized, "unauthenticated")
+	w.member.do("POST", decline, reason).problem(http.StatusForbidden, "forbidden")
+	w.voter.do("POST", decline, reason).problem(http.StatusForbidden, "forbidden")
+	if p := w.chair.do("POST", decline, map[string]string{"reason": "  "}).problem(http.StatusUnprocessableEntity, "validation"); len(p.Errors) != 1 || p.Errors[0].Field != "reason" {
+		t.Errorf("no reason: errors %+v, want one on reason", p.Errors)
+	}
+	w.chair.do("POST", path("/api/v1/meetings/%d/polls/%d/no-casting-vote", w.votingMeeting, w.openPoll.ID), reason).
+		problem(http.StatusConflict, "poll-open")
+	w.chair.do("POST", path("/api/v1/meetings/%d/polls/%d/no-casting-vote", w.quietMeeting, w.tiedPoll.ID), reason).
+		problem(http.StatusNotFound, "not-found")
+
+	var declared voting.PollView
+	w.chair.do("POST", decline, reason).want(http.StatusOK).into(&declared)
+	res := declared.Result
+	if declared.Status != voting.PollClosed || res == nil || res.Outcome != voting.OutcomeLost || res.Equality == nil ||
+		res.Equality.Resolution != voting.CastingVoteNotGiven || declared.Declined == nil || declared.Declined.Reason != reason["reason"] ||
+		declared.Declined.DeclaredBy != w.chairID {
+		t.Fatalf("declared: %+v (result %+v, declaration %+v)", declared, res, declared.Declined)
+	}
+	w.chair.do("POST", decline, reason).problem(http.StatusConflict, "poll-closed")
+	casts := func(b *voting.Ballot) { b.Casting = true }
+	w.chair.do("POST", path("/api/v1/meetings/%d/polls/%d/casting-vote", w.tiedMeeting, w.tiedPoll.ID),
+		w.ballot(w.tiedPoll, w.chairID, "for", casts)).problem(http.StatusConflict, "poll-closed")
+
+	var p voting.PollView
+	e.public().get(path("/api/v1/meetings/%d/polls/%d", w.tiedMeeting, w.tiedPoll.ID)).want(http.StatusOK).into(&p)
+	if p.Status != voting.PollClosed || p.Result == nil || p.Result.Equality.Resolution != voting.CastingVoteNotGiven {
+		t.Errorf("the poll as the public sees it: %+v (result %+v)", p, p.Result)
+	}
+	r := e.public().get(path("/api/v1/meetings/%d/record", w.tiedMeeting)).want(http.StatusOK)
+	rec, err := voting.ParseRecord(r.body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if problems := voting.VerifyRecord(rec); len(problems) != 0 || rec.Polls[0].Declined == nil {
+		t.Errorf("record: %v, declaration %+v", problems, rec.Polls[0].Declined)
+	}
+
+	// A poll decided at its close has no equality to leave standing.
+	w.chair.do("POST", w.ballotsPath(w.openPoll), w.ballot(w.openPoll, w.chairID, "for", nil)).want(http.StatusCreated)
+	w.chair.do("POST", path("/api/v1/meetings/%d/polls/%d/close", w.votingMeeting, w.openPoll.ID), nil).want(http.StatusOK)
+	w.clerk.do("POST", path("/api/v1/meetings/%d/polls/%d/no-casting-vote", w.votingMeeting, w.openPoll.ID), reason).
+		problem(http.StatusConflict, "no-tie")
+}
+
+// castingWriteCases are the refusal cases of the declaration that no casting vote
+// will come.
+func (w *world) castingWriteCases() map[string]writeCase {
+	decline := path("/api/v1/meetings/%d/polls/%d/no-casting-vote", w.tiedMeeting, w.tiedPoll.ID)
+	return map[string]writeCase{
+		"declineCastingVote": {path: decline, body: `{"reason":"The chair has left the meeting."}`, forbidden: http.StatusForbidden,
+			invalid: `{"reason":""}`,
+			conflict: &request{method: "POST", path: path("/api/v1/meetings/%d/polls/%d/no-casting-vote", w.votingMeeting, w.openPoll.ID),
+				body: []byte(`{"reason":"The chair has left the meeting."}`)},
+			conflictProblem: "poll-open",
+			missing: []string{path("/api/v1/meetings/%d/polls/999999/no-casting-vote", w.tiedMeeting),
+				path("/api/v1/meetings/%d/polls/%d/no-casting-vote", w.quietMeeting, w.tiedPoll.ID)}},
+	}
+}
+
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // count is the clerk's count of hands in poll p (for, against, abstain), signed with

@@ -124,7 +124,7 @@ func (w *world) writeCases() map[string]writeCase {
 		"recordSubstitution": {path: p("/api/v1/meetings/%d/substitutions", m), body: p(`{"substitute_id":%d,"member_id":%d}`, w.subID, w.chairID),
 			forbidden: http.StatusForbidden, invalid: p(`{"substitute_id":%d,"member_id":%d}`, w.memberID, w.subID)},
 		"removeSubstitution": {path: p("/api/v1/meetings/%d/substitutions/%d", m, w.subID), forbidden: http.StatusForbidden},
-		"declareInterest": {path: p("/api/v1/meetings/%d/declarations", m), body: p(`{"user_id":%d,"item_id":%d,"kind":"pecuniary","description":"Owns the land"}`, w.chairID, w.planningItem),
+		"declareInterest": {path: p("/api/v1/meetings/%d/declarations", m), body: p(`{"user_id":%d,"item_id":%d,"kind":"prejudicial","description":"Owns the land"}`, w.chairID, w.planningItem),
 			forbidden: http.StatusForbidden, invalid: p(`{"user_id":%d,"kind":"vague","description":""}`, w.chairID)},
 		"proposeMotion": {path: p("/api/v1/meetings/%d/motions", live), body: p(`{"item_id":%d,"text":"That it be noted.","proposer_id":%d}`, w.liveItem, w.chairID),
 			forbidden: http.StatusForbidden, invalid: p(`{"item_id":%d,"text":"","proposer_id":%d}`, w.liveItem, w.chairID)},
@@ -140,6 +140,8 @@ func (w *world) writeCases() map[string]writeCase {
 			missing: []string{p("/api/v1/meetings/%d/speakers/999999", m)}},
 		"joinRoom": {path: p("/api/v1/meetings/%d/join", live), issues: true,
 			conflict: &request{method: "POST", path: p("/api/v1/meetings/%d/join", w.closed)}},
+		"joinConsole": {path: p("/api/v1/meetings/%d/console/join", live), forbidden: http.StatusForbidden, issues: true,
+			conflict: &request{method: "POST", path: p("/api/v1/meetings/%d/console/join", w.closed)}},
 		"speakerPass": {path: p("/api/v1/meetings/%d/speakers/%d/pass", m, w.speaker), forbidden: http.StatusForbidden, issues: true,
 			missing:  []string{p("/api/v1/meetings/%d/speakers/999999/pass", m)},
 			conflict: &request{method: "POST", path: p("/api/v1/meetings/%d/speakers/%d/pass", w.closed, w.closedSpeaker)}},
@@ -181,6 +183,7 @@ func (w *world) writeCases() map[string]writeCase {
 	}
 	maps.Copy(cases, w.minutesWriteCases())
 	maps.Copy(cases, w.countWriteCases())
+	maps.Copy(cases, w.castingWriteCases())
 	return cases
 }
 

@@ -381,6 +381,11 @@ func (b *builder) items(rec *voting.Record) error {
 	return nil
 }
 
+// stood reports whether an equality resolved so stood, nothing breaking it.
+func stood(r voting.Resolution) bool {
+	return r != voting.ResolvedByCastingVote && r != voting.ResolvedByPreponderantVote && r != voting.AwaitingCastingVote
+}
+
 // vote turns a poll of the record into a vote of the minutes: one entry per seat on the
 // committee, held by the member or the substitute sitting for them, and one for anyone
 // else who voted.
@@ -403,6 +408,12 @@ func (b *builder) vote(rp *voting.RecordPoll, item agenda.Item) (Vote, error) {
 	if res := rp.Result; res != nil {
 		v.Counts, v.Outcome, v.Winner, v.Preponderant = slices.Clone(res.Counts), res.Outcome, res.Winner, res.PreponderantVote
 		final = res.Votes
+		if eq := res.Equality; eq != nil && stood(eq.Resolution) {
+			v.Equality = &voting.Equality{Options: slices.Clone(eq.Options), Resolution: eq.Resolution}
+		}
+	}
+	if d := rp.Declined; d != nil && rp.DeclinedLog != nil {
+		v.NoCasting = &NoCastingVote{Person: b.person(d.DeclaredBy), Reason: d.Reason, At: d.DeclaredAt.UTC(), LogIndex: rp.DeclinedLog.Index}
 	}
 	for _, o := range op.Overrides {
 		v.Overrides = append(v.Overrides, Override{Member: b.person(o.Voter), Reason: o.Reason})
@@ -508,9 +519,16 @@ func (b *builder) vote(rp *voting.RecordPoll, item agenda.Item) (Vote, error) {
 		return cmp.Or(cmp.Compare(rank(x), rank(y)), cmp.Compare(x.Name, y.Name), cmp.Compare(x.ID, y.ID))
 	})
 
-	// The entries must agree with the counts.
+	// The entries must agree with the counts: the members' votes by name, and the hands
+	// counted in the room, which carry no names.
+	hands := map[string]int{}
+	if res := rp.Result; res != nil {
+		for _, c := range res.Counted {
+			hands[c.Option] = c.Count
+		}
+	}
 	for _, c := range v.Counts {
-		n := 0
+		n := hands[c.Option]
 		for _, mv := range v.Members {
 			if mv.Choice == c.Option {
 				n++

@@ -99,7 +99,7 @@ func TestExports(t *testing.T) {
 			for _, want := range []string{
 				"Minutes of the Planning Committee", "Cwm Derwen County Borough Council", "Wednesday 6 May 2026",
 				"Cllr Dafydd ap Gwŷn", "Remotely, with a vote", "Cllr Mair Lewis: Family commitment (substituted by Cllr Bethan Rees)",
-				"Disclosable pecuniary interest", "Mrs Glenys Parry, objector", "Recorded vote",
+				"Prejudicial interest", "Mrs Glenys Parry, objector", "Recorded vote",
 				"There being an equality of votes, Cllr Eleri Morgan, presiding, gave a casting vote: for.",
 				"RESOLVED that the revised Planning Enforcement Policy be adopted.",
 				"paragraph 16 of Schedule 12A", "Enforcement: Pen-y-bryn Farm",

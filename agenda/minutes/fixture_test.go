@@ -284,15 +284,15 @@ func (w *world) holdMeeting() meeting {
 	text(item(1), "", "Apologies for absence were received from Cllr Mair Lewis. Cllr Bethan Rees attended as her substitute.")
 	next("18:35") // 2. Declarations
 	w.at("18:36")
-	declare(w.vice, 0, agenda.Registrable, "Member of the board of Cwm Derwen Housing Association.", false)
-	declare(w.anwen, item(4).ID, agenda.Pecuniary, "Owns land adjoining the application site.", true)
-	declare(w.huw, item(4).ID, agenda.NonRegistrable, "Member of Llanfair Community Council, which commented on the application; has not expressed a view.", false)
-	declare(w.dafydd, item(6).ID, agenda.OtherInterest, "Knows the owners of Pen-y-bryn Farm named in "+secret+".", false)
+	declare(w.vice, 0, agenda.Personal, "Member of the board of Cwm Derwen Housing Association.", false)
+	declare(w.anwen, item(4).ID, agenda.Prejudicial, "Owns land adjoining the application site.", true)
+	declare(w.huw, item(4).ID, agenda.Personal, "Member of Llanfair Community Council, which commented on the application; has not expressed a view.", false)
+	declare(w.dafydd, item(6).ID, agenda.Personal, "Knows the owners of Pen-y-bryn Farm named in "+secret+".", false)
 	next("18:40") // 3. Minutes of the last meeting
 	text(item(3), "", "RESOLVED that the minutes of the meeting held on 1 April 2026 be approved as a correct record and signed by the Chair.")
 
 	// 4. The planning application. Cllr Price comes into the chamber first, and Cllr
-	// Davies leaves for the item, having declared a pecuniary interest.
+	// Davies leaves for the item, having declared a prejudicial interest.
 	w.at("18:42")
 	_, err = w.agenda.RecordArrival(ctx, clerk, m.ID, agenda.AttendanceInput{UserID: w.owain.UserID, Mode: agenda.InRoom})
 	w.must(err)

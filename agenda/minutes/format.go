@@ -191,19 +191,8 @@ func upperFirst(s string) string {
 	return strings.ToUpper(s[:1]) + s[1:]
 }
 
-var interestLabels = map[agenda.DeclarationKind]string{
-	agenda.Pecuniary:      "Disclosable pecuniary interest",
-	agenda.Registrable:    "Other registrable interest",
-	agenda.NonRegistrable: "Non-registrable interest",
-	agenda.OtherInterest:  "Other interest",
-}
-
-func interestLabel(k agenda.DeclarationKind) string {
-	if l, ok := interestLabels[k]; ok {
-		return l
-	}
-	return string(k)
-}
+// interestLabel names a kind of interest: "Prejudicial interest".
+func interestLabel(k agenda.DeclarationKind) string { return k.Label() }
 
 // declarationDetail prints what was declared.
 func declarationDetail(dc Declaration) string {
@@ -454,7 +443,8 @@ func resultText(v *Vote) string {
 	return s + "."
 }
 
-// castingText states the casting or preponderant vote, if one decided the vote.
+// castingText states the casting or preponderant vote, if one decided the vote, or
+// why an equality stood.
 func castingText(v *Vote) string {
 	if c := v.Casting; c != nil {
 		s := fmt.Sprintf("There being an equality of votes, %s, presiding, gave a casting vote: %s.", c.Display(), strings.ToLower(optionLabel(c.Choice)))
@@ -466,7 +456,24 @@ func castingText(v *Vote) string {
 	if v.Preponderant != "" && v.Presiding != nil {
 		return fmt.Sprintf("There being an equality of votes, the vote of %s, presiding, prevailed: %s.", v.Presiding.Display(), strings.ToLower(optionLabel(v.Preponderant)))
 	}
+	if eq := v.Equality; eq != nil {
+		s := fmt.Sprintf("There being an equality of votes, %s.", eq.Resolution.Text())
+		if n := v.NoCasting; n != nil {
+			s += fmt.Sprintf(" Recorded by %s: %s", n.Display(), sentence(n.Reason))
+		}
+		return s
+	}
 	return ""
+}
+
+// sentence ends text with a full stop, unless it ends with one already (or another
+// closing mark).
+func sentence(text string) string {
+	text = strings.TrimSpace(text)
+	if strings.HasSuffix(text, ".") || strings.HasSuffix(text, "!") || strings.HasSuffix(text, "?") {
+		return text
+	}
+	return text + "."
 }
 
 // voteFacts states how a vote was put and the quorum.
@@ -532,7 +539,12 @@ const notTakenText = "This item was not taken at the meeting."
 
 // withdrawalText states that a member withdrew for an item.
 func withdrawalText(dc Declaration) string {
-	return fmt.Sprintf("%s declared a %s and withdrew from the meeting for this item.", dc.Display(), strings.ToLower(interestLabel(dc.Kind)))
+	kind := strings.ToLower(interestLabel(dc.Kind))
+	article := "a"
+	if strings.IndexAny(kind, "aeiou") == 0 {
+		article = "an"
+	}
+	return fmt.Sprintf("%s declared %s %s and withdrew from the meeting for this item.", dc.Display(), article, kind)
 }
 
 // paras splits text into paragraphs at blank lines, each with its lines.

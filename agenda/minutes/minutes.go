@@ -342,6 +342,12 @@ type Vote struct {
 	Casting *CastingVote `json:"casting,omitempty"`
 	// Preponderant is the presiding member's own vote where it decided an equality.
 	Preponderant string `json:"preponderant,omitempty"`
+	// Equality is an equality of votes that stood, nothing breaking it, and why
+	// (Resolution); nil where there was none, or a casting or preponderant vote
+	// decided it.
+	Equality *voting.Equality `json:"equality,omitempty"`
+	// NoCasting records that the casting vote did not come: who said so, and why.
+	NoCasting *NoCastingVote `json:"no_casting_vote,omitempty"`
 	// Members holds one entry per seat (the member, or their substitute) and anyone
 	// else who voted, by name.
 	Members   []MemberVote `json:"members"`
@@ -395,6 +401,16 @@ type CastingVote struct {
 	RecordedBy *Person   `json:"recorded_by,omitempty"`
 	CastAt     time.Time `json:"cast_at"`
 	LogIndex   int64     `json:"log_index"`
+}
+
+// NoCastingVote records that the member presiding gave no casting vote on an
+// equality: they left, or declined to use it.
+type NoCastingVote struct {
+	// Person is who recorded it: the member presiding, the chair or a clerk.
+	Person
+	Reason   string    `json:"reason"`
+	At       time.Time `json:"at"`
+	LogIndex int64     `json:"log_index"`
 }
 
 // Override is the chair's decision to let a member vote who was not present for the

@@ -192,7 +192,22 @@ func testAPITokens(t *testing.T, db *migrations.DB) {
 	// A user cannot delete another's token.
 	err = e.try(func(ctx context.Context, tx agenda.Tx) error { return tx.DeleteAPIToken(ctx, other.ID, forever.ID) })
 	wantErr(t, "delete another's token", err, agenda.ErrNotFound, "")
+	// A lookup outside a transaction reads what has committed: the token, then its
+	// revocation.
+	e.lookup(func(ctx context.Context, tx agenda.Tx) error {
+		got, err := tx.GetAPITokenByHash(ctx, "h1")
+		if err != nil {
+			return err
+		}
+		same(t, "token by lookup", got.ID, forever.ID)
+		return nil
+	})
 	e.update(func(ctx context.Context, tx agenda.Tx) error { return tx.DeleteAPIToken(ctx, e.user.ID, forever.ID) })
+	e.lookup(func(ctx context.Context, tx agenda.Tx) error {
+		_, err := tx.GetAPITokenByHash(ctx, "h1")
+		wantErr(t, "revoked token by lookup", err, agenda.ErrNotFound, "")
+		return nil
+	})
 	e.view(func(ctx context.Context, tx agenda.Tx) error {
 		list, err := tx.ListAPITokens(ctx, e.user.ID)
 		same(t, "tokens after delete", list, []agenda.APIToken{expiring})

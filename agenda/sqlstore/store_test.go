@@ -122,6 +122,15 @@ func (e *env) view(fn func(ctx context.Context, tx agenda.Tx) error) {
 	}
 }
 
+// lookup runs fn outside a transaction and fails the test on error.
+func (e *env) lookup(fn func(ctx context.Context, tx agenda.Tx) error) {
+	e.t.Helper()
+	ctx := context.Background()
+	if err := e.st.Lookup(ctx, func(tx agenda.Tx) error { return fn(ctx, tx) }); err != nil {
+		e.t.Fatalf("lookup: %v", err)
+	}
+}
+
 // try runs fn in a write transaction and returns its error.
 func (e *env) try(fn func(ctx context.Context, tx agenda.Tx) error) error {
 	ctx := context.Background()

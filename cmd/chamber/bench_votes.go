@@ -19,6 +19,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,9 @@ import (
 // each from its own connection, as a chamber full of devices would. It prints progress
 // to stderr and, last on stdout, one JSON object with the figures, among them
 // limit_ballots_per_s: what the same database does for the same crowd when each
-// ballot costs only a signature check and one committed insert.
+// ballot costs only a signature check and one committed insert; and
+// transport_ballots_per_s: what HTTP and the signature check alone come to on this
+// machine, the same crowd posting the same ballots to a server that only checks them.
 func benchVotes(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("bench votes", e)
 	voters := fs.Int("voters", 150, "voters, each casting one ballot in each poll, all at once")
@@ -183,6 +186,7 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 			return err
 		}
 	}
+	cpuBefore, cpuErr := serverCPU(ctx, admin)
 	for k := range *polls {
 		poll, err := rig.openPoll(ctx, admin, *warmup+k)
 		if err != nil {
@@ -202,6 +206,11 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 		}
 		say("poll %d of %d: %d acknowledged in %s (p99 %s)", k+1, *polls, len(out.acked),
 			out.took.Round(time.Millisecond), votePercentile(out.latencies, 0.99).Round(100*time.Microsecond))
+	}
+	if cpuAfter, err := serverCPU(ctx, admin); err == nil && cpuErr == nil && res.Ballots > 0 {
+		res.ServerCPUusPerBallot = voteRound((cpuAfter - cpuBefore) * 1e6 / float64(res.Ballots))
+	} else {
+		say("the server's CPU time is not known: %v", errors.Join(cpuErr, err))
 	}
 	if profiling != nil {
 		if err := signalVoteProfile(profiling.cmd.Process, false); err != nil {
@@ -237,6 +246,12 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 		}
 		res.LimitBallotsPerS = voteRound(limit)
 	}
+	say("measuring the transport: HTTP and a signature check per ballot, no database, %d at once", *voters)
+	transport, err := measureVoteTransport(ctx, rig, *polls)
+	if err != nil {
+		return fmt.Errorf("transport: %w", err)
+	}
+	res.TransportBallotsPerS = voteRound(transport)
 	return json.NewEncoder(e.stdout).Encode(res)
 }
 
@@ -262,9 +277,29 @@ type voteBenchResult struct {
 	P99ms float64 `json:"p99_ms"`
 	MaxMs float64 `json:"max_ms"`
 	// BallotsPerS is the acknowledged ballots over the time the bursts took.
-	BallotsPerS      float64 `json:"ballots_per_s"`
-	LimitBallotsPerS float64 `json:"limit_ballots_per_s"`
-	RecordVerifies   bool    `json:"record_verifies"`
+	BallotsPerS float64 `json:"ballots_per_s"`
+	// ServerCPUusPerBallot is the server process's CPU time (user and system) over the
+	// measured polls, opening and closing them included, per ballot: a figure that a
+	// busy machine disturbs much less than the latencies.
+	ServerCPUusPerBallot float64 `json:"server_cpu_us_per_ballot"`
+	LimitBallotsPerS     float64 `json:"limit_ballots_per_s"`
+	TransportBallotsPerS float64 `json:"transport_ballots_per_s"`
+	RecordVerifies       bool    `json:"record_verifies"`
+}
+
+// serverCPU reads the server's CPU time so far, in seconds, from its metrics.
+func serverCPU(ctx context.Context, c *client) (float64, error) {
+	body, err := c.get(ctx, "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	const name = "process_cpu_seconds_total "
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, name); ok {
+			return strconv.ParseFloat(strings.TrimSpace(v), 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in the server's metrics", strings.TrimSpace(name))
 }
 
 func voteMillis(d time.Duration) float64 { return voteRound(float64(d) / float64(time.Millisecond)) }
@@ -833,6 +868,52 @@ func voteSend(ctx context.Context, hc *http.Client, base func() string, token, p
 		}
 		backoff = min(2*backoff, 200*time.Millisecond)
 	}
+}
+
+// measureVoteTransport measures what HTTP and the signature check alone allow: the
+// same crowd, each voter on its own connection, posts its ballots, polls bursts of
+// them, to a server on loopback that opens each ballot, checks its signature and
+// answers with a receipt of the usual size, with no database and nothing else.
+func measureVoteTransport(ctx context.Context, rig *votingRig, polls int) (float64, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	proof := make([]string, 12) // a receipt's proof, in a log of some thousands
+	for i := range proof {
+		proof[i] = strings.Repeat("A", 43) + "="
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var sb voting.SignedBallot
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10)).Decode(&sb); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if _, err := sb.Open(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		json.NewEncoder(w).Encode(map[string]any{"index": 1, "proof": proof,
+			"checkpoint": "chamber.bench/meetings/1\n2\n" + strings.Repeat("A", 43) + "=\n\n— chamber.bench " + strings.Repeat("A", 87) + "=\n"})
+	})}
+	go srv.Serve(ln)
+	defer srv.Close()
+	crowd := newVoteCrowd("http://"+ln.Addr().String(), len(rig.voters))
+	defer crowd.close()
+	var acked int
+	var took time.Duration
+	for k := range polls {
+		// Ballots for a poll that does not exist: the server here does not ask.
+		out := crowd.castAll(ctx, rig, voting.PollView{Poll: voting.Poll{PollOpening: voting.PollOpening{ID: int64(1000 + k), Meeting: 1, Item: 1}}})
+		if out.failed+out.refused > 0 {
+			return 0, fmt.Errorf("%d ballots refused and %d failed", out.refused, out.failed)
+		}
+		acked += len(out.acked)
+		took += out.took
+	}
+	return float64(acked) / took.Seconds(), nil
 }
 
 // measureVoteLimit measures what the database itself allows: n workers at once, each

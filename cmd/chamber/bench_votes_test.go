@@ -46,7 +46,8 @@ func TestBenchVotes(t *testing.T) {
 				res.Refused != 0 || res.Failed != 0 || !res.RecordVerifies || res.Database != tc.name {
 				t.Errorf("figures %+v", res)
 			}
-			if res.P50ms <= 0 || res.P99ms < res.P50ms || res.BallotsPerS <= 0 || res.LimitBallotsPerS <= 0 {
+			if res.P50ms <= 0 || res.P99ms < res.P50ms || res.BallotsPerS <= 0 || res.LimitBallotsPerS <= 0 ||
+				res.TransportBallotsPerS <= 0 || res.ServerCPUusPerBallot < 0 {
 				t.Errorf("timings %+v", res)
 			}
 			if tc.name != "postgres" {

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/chamber/chamber/signaling"
 	"github.com/chamber/chamber/web"
+	"github.com/chamber/chamber/web/node"
 )
 
 // newFlagSet returns a flag set for a subcommand that reports errors instead of exiting.
@@ -70,13 +68,7 @@ func envName(flagName string) string {
 // host name and a random suffix, with the signalling URL made from its public URL.
 func thisNode(id, publicURL string) (signaling.Node, error) {
 	if id == "" {
-		host, err := os.Hostname()
-		if err != nil || host == "" {
-			host = "chamber"
-		}
-		var b [4]byte
-		rand.Read(b[:])
-		id = strings.Join(strings.Fields(host), "-") + "-" + hex.EncodeToString(b[:])
+		id = node.NewID()
 	}
 	n := signaling.Node{ID: id, URL: web.SignallingURL(publicURL)}
 	if err := n.Validate(); err != nil {

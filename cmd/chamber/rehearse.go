@@ -543,8 +543,8 @@ func (r *rehearsal) agenda(ctx context.Context) error {
 		what      string
 		withdraws bool
 	}{
-		{"tom.hughes", 3, agenda.Pecuniary, "His brother owns land adjoining the application site.", true},
-		{"nia.evans", 4, agenda.OtherInterest, "She is a trustee of a housing association.", false},
+		{"tom.hughes", 3, agenda.Prejudicial, "His brother owns land adjoining the application site.", true},
+		{"nia.evans", 4, agenda.Personal, "She is a trustee of a housing association.", false},
 	} {
 		if err := p[d.who].api.call(ctx, "POST", r.meetingPath("/declarations"), agenda.DeclarationInput{
 			UserID: p[d.who].id, ItemID: r.items[d.item].ID, Kind: d.kind, Description: d.what, Withdraws: d.withdraws}, "", nil); err != nil {

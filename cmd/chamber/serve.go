@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/ed25519"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,23 +14,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/redis/go-redis/v9"
 
-	"github.com/chamber/chamber/agenda"
-	"github.com/chamber/chamber/agenda/minutes"
-	minutessql "github.com/chamber/chamber/agenda/minutes/sqlstore"
-	"github.com/chamber/chamber/agenda/sqlstore"
-	"github.com/chamber/chamber/agenda/webhooks"
-	webhookssql "github.com/chamber/chamber/agenda/webhooks/sqlstore"
 	"github.com/chamber/chamber/migrations"
-	"github.com/chamber/chamber/signaling"
-	"github.com/chamber/chamber/signaling/bridge"
-	"github.com/chamber/chamber/signaling/redisbus"
-	"github.com/chamber/chamber/voting"
-	votingsql "github.com/chamber/chamber/voting/sqlstore"
-	"github.com/chamber/chamber/web"
+	"github.com/chamber/chamber/web/node"
 )
 
 // dbFlags are the flags that say which database to use.
@@ -65,6 +51,9 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	// webhookNetworks are non-public networks webhooks may be delivered to.
 	webhookNetworks []netip.Prefix
+	// allowedOrigins are origins besides the public URL's whose pages may open the
+	// live rooms.
+	allowedOrigins []string
 	// listener, when set, is used instead of listening on addr (for a server run
 	// inside another command, such as a rehearsal).
 	listener net.Listener
@@ -87,6 +76,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	nodeID := fs.String("node-id", "", "this node's id, unique among the nodes sharing --redis-url (default: the host name and a random suffix)")
 	demo := fs.Bool("demo", false, "seed a demo council, committee and meeting (once) and print sign-in links")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
+	origins := fs.String("allow-origins", "", "comma-separated origins (https://host[:port]) besides --public-url whose pages may open the live rooms, such as the other nodes' public URLs or the address of a load balancer in front of them")
 	webhookNets := fs.String("webhook-allow-networks", "", "comma-separated non-public networks (CIDR) webhooks may be delivered to, such as 127.0.0.0/8 for a receiver on this machine")
 	rtc := addRTCFlags(fs)
 	if err := parse(fs, e, args); err != nil {
@@ -103,6 +93,10 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	allowed, err := parseOrigins(*origins)
+	if err != nil {
+		return err
+	}
 	logger, err := newLogger(*logFormat, e.stderr)
 	if err != nil {
 		return err
@@ -110,6 +104,7 @@ func runServe(ctx context.Context, e env, args []string) error {
 	cfg := serveConfig{
 		addr: *addr, db: db.config(logger), redisURL: *redisURL, publicURL: *publicURL, nodeID: *nodeID,
 		demo: *demo, logger: logger, shutdownTimeout: 10 * time.Second, rtc: rc, webhookNetworks: nets,
+		allowedOrigins: allowed,
 	}
 	return serve(ctx, cfg, e.stdout)
 }
@@ -125,7 +120,8 @@ func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 }
 
 // serve runs the server until ctx is cancelled, then shuts down in order: stop accepting
-// and finish requests, close the rooms, then close Redis and the database.
+// and finish requests, stop the background work, close the rooms, then close Redis and
+// the database.
 func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	log := cfg.logger
 	ln := cfg.listener
@@ -140,126 +136,52 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-
-	db, err := migrations.Open(ctx, cfg.db)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	where := cfg.db.DataDir
-	if db.Dialect == migrations.Postgres {
-		where = migrations.Redact(cfg.db.URL)
-	}
-	log.Info("database ready", "dialect", db.Dialect, "at", where)
-
-	// The bus carries meeting events to the live rooms: in process, or through Redis to
-	// every node.
-	checks := []web.Check{{Name: "database", Check: db.Ping}}
-	var bus signaling.Bus = signaling.NewLocalBus()
-	var rooms signaling.RoomDirectory = signaling.NewLocalDirectory(nil)
 	if cfg.redisURL != "" {
-		rdb, err := openRedis(ctx, cfg.redisURL)
-		if err != nil {
-			return err
-		}
-		defer rdb.Close()
-		checks = append(checks, web.Check{Name: "redis", Check: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }})
-		bus = redisbus.New(rdb, redisbus.DefaultChannel, log)
-		rooms = redisbus.NewDirectory(rdb, redisbus.DefaultRoomPrefix)
-		log.Info("redis ready", "at", migrations.Redact(cfg.redisURL))
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-
-	// Webhooks deliver from a durable outbox that every node works through.
-	hooks := webhooks.NewService(webhookssql.New(db), webhooks.Options{Logger: log, AllowNetworks: cfg.webhookNetworks, Now: cfg.now})
-	stopDrafts, cancelDrafts := context.WithCancel(context.WithoutCancel(ctx))
-	pub := &afterCommit{room: bridge.Publisher{Bus: bus, Log: log}, hooks: hooks, log: log, stop: stopDrafts}
-	defer func() {
-		cancelDrafts()
-		pub.wait()
-	}()
-	votes := votingsql.New(db)
-	svc := agenda.NewService(sqlstore.New(db), agenda.Options{Logger: log, Publisher: pub, Polls: votes, Now: cfg.now})
-	logSeed := cfg.logSeed
-	if logSeed == nil {
-		if logSeed, err = db.Secret(ctx, "vote-log-key", ed25519.SeedSize); err != nil {
-			return err
+		if _, err := redis.ParseURL(cfg.redisURL); err != nil {
+			return usagef("--redis-url: %v", err)
 		}
 	}
-	logKey, err := voting.NewLogKey(ed25519.NewKeyFromSeed(logSeed))
-	if err != nil {
-		return err
-	}
-	ballots := voting.NewService(votes, svc, voting.Options{Publisher: pub, Logger: log, LogKey: logKey, Now: cfg.now, Random: cfg.random,
-		Origin: publicURL, MotionDecider: svc})
-	pub.minutes = minutes.NewService(minutessql.New(db), svc, ballots, minutes.Options{Publisher: pub, Logger: log, Now: cfg.now})
-
-	roomKey, err := db.Secret(ctx, "room-token-key", 32)
-	if err != nil {
-		return err
-	}
-	tokens := signaling.NewTokens(roomKey, nil)
 	// Each meeting's room is hosted by one node, which clients are sent to.
-	node, err := thisNode(cfg.nodeID, publicURL)
+	self, err := thisNode(cfg.nodeID, publicURL)
 	if err != nil {
 		return err
 	}
-	hub, err := signaling.NewHub(signaling.Config{
-		Tokens:         tokens,
-		UDPPort:        cfg.rtc.udpPort,
-		UDPHost:        cfg.rtc.udpHost,
-		PublicIP:       cfg.rtc.publicIP,
-		ICEServers:     cfg.rtc.iceServers,
-		AllowedOrigins: []string{publicURL},
-		Presence:       bridge.Presence{Agenda: svc, Log: log},
-		Journal:        bridge.Journal{Agenda: svc},
-		Ballots:        bridge.Ballots{People: svc, Votes: ballots},
-		Bus:            bus,
-		Node:           node,
-		Directory:      rooms,
-		Logger:         log,
-		Registerer:     reg,
-	})
-	if err != nil {
-		return fmt.Errorf("live rooms: %w", err)
-	}
-	log.Info("live rooms ready", "udp", hub.UDPAddr().String(), "node", node.ID)
 
-	w, err := web.New(web.Config{
-		Agenda:     svc,
-		Voting:     ballots,
-		Minutes:    pub.minutes,
-		Webhooks:   hooks,
-		Ready:      checks,
-		RTC:        hub,
-		RoomTokens: tokens,
-		PublicURL:  publicURL,
-		Logger:     log,
-		Registry:   reg,
+	n, err := node.Open(ctx, node.Config{
+		PublicURL: publicURL,
+		Database:  cfg.db,
+		RedisURL:  cfg.redisURL,
+		NodeID:    self.ID,
+		RTC: node.RTC{
+			UDPPort:    cfg.rtc.udpPort,
+			UDPHost:    cfg.rtc.udpHost,
+			PublicIP:   cfg.rtc.publicIP,
+			ICEServers: cfg.rtc.iceServers,
+		},
+		AllowedOrigins:  cfg.allowedOrigins,
+		WebhookNetworks: cfg.webhookNetworks,
+		Logger:          log,
+		Now:             cfg.now,
+		Random:          cfg.random,
+		LogSeed:         cfg.logSeed,
 	})
 	if err != nil {
-		hub.Shutdown(context.Background())
 		return err
 	}
-	// Polls close at their closing time, whichever node is up.
-	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
-	ran := make(chan error, 1)
-	go func() { ran <- ballots.Run(runCtx) }()
-	delivered := make(chan error, 1)
-	go func() { delivered <- hooks.Run(runCtx) }()
+	// On the way out early, the node still stops and closes Redis and the database.
+	stopped := false
 	defer func() {
-		stopRun()
-		if err := <-ran; err != nil {
-			log.Error("closing polls at their time", "err", err)
-		}
-		if err := <-delivered; err != nil {
-			log.Error("delivering webhooks", "err", err)
+		if !stopped {
+			sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+			defer cancel()
+			n.Shutdown(sctx)
 		}
 	}()
+	// Polls close at their closing time, whichever node is up; webhooks are delivered.
+	go n.Run(context.WithoutCancel(ctx))
 
 	if cfg.demo {
-		links, err := seedDemo(ctx, svc, publicURL, time.Now)
+		links, err := seedDemo(ctx, n.Agenda, publicURL, time.Now)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
@@ -269,7 +191,7 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	}
 
 	srv := &http.Server{
-		Handler:           w.Handler(),
+		Handler:           n.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
@@ -296,8 +218,10 @@ func serve(ctx context.Context, cfg serveConfig, stdout io.Writer) error {
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
-	// The WebSockets were hijacked, so Shutdown did not wait for them: close the rooms.
-	if err := hub.Shutdown(sctx); err != nil {
+	// The WebSockets were hijacked, so Shutdown did not wait for them: the node closes
+	// the rooms.
+	stopped = true
+	if err := n.Shutdown(sctx); err != nil {
 		log.Warn("live rooms still open at shutdown", "err", err)
 	}
 	log.Info("stopped")
@@ -321,19 +245,22 @@ func resolvePublicURL(raw string, addr net.Addr) (string, error) {
 	return strings.TrimSuffix(u.String(), "/"), nil
 }
 
-func openRedis(ctx context.Context, raw string) (*redis.Client, error) {
-	opt, err := redis.ParseURL(raw)
-	if err != nil {
-		return nil, usagef("--redis-url: %v", err)
+// parseOrigins reads a comma-separated list of web origins: a scheme, http or https,
+// and a host with its port if any, nothing more.
+func parseOrigins(raw string) ([]string, error) {
+	var out []string
+	for f := range strings.SplitSeq(raw, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		u, err := url.Parse(f)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			return nil, usagef("--allow-origins: %q is not an origin such as https://meetings.example.gov.uk", f)
+		}
+		out = append(out, u.Scheme+"://"+u.Host)
 	}
-	rdb := redis.NewClient(opt)
-	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if err := rdb.Ping(pctx).Err(); err != nil {
-		rdb.Close()
-		return nil, fmt.Errorf("connect to redis at %s: %w", migrations.Redact(raw), err)
-	}
-	return rdb, nil
+	return out, nil
 }
 
 // parseNetworks reads a comma-separated list of CIDR prefixes.

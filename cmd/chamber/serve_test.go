@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/chamber/chamber/migrations/dbtest"
 )
 
@@ -202,6 +204,8 @@ func TestServeRefusesBadFlags(t *testing.T) {
 		{"public ip", []string{"--rtc-public-ip", "example.org"}, "--rtc-public-ip"},
 		{"ice server", []string{"--ice-servers", "http://stun.example.org"}, "--ice-servers"},
 		{"turn without credentials", []string{"--ice-servers", "turn:turn.example.org:3478"}, "--turn-username"},
+		{"origin with a path", []string{"--allow-origins", "https://council.example.gov.uk/meetings"}, "--allow-origins"},
+		{"origin without a scheme", []string{"--allow-origins", "council.example.gov.uk"}, "--allow-origins"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr strings.Builder
@@ -212,4 +216,40 @@ func TestServeRefusesBadFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestServeAllowsOrigins opens the live rooms' WebSocket with the Origin header a page
+// sends: the server's own origin and those --allow-origins names may, any other may not.
+func TestServeAllowsOrigins(t *testing.T) {
+	s := startServer(t, nil, "--data-dir", t.TempDir(), "--allow-origins", "https://meetings.example.gov.uk, http://127.0.0.1:9")
+	ws := "ws" + strings.TrimPrefix(s.url, "http") + "/api/v1/rtc"
+	for _, tc := range []struct {
+		origin string
+		ok     bool
+	}{
+		{s.url, true},
+		{"https://meetings.example.gov.uk", true},
+		{"http://127.0.0.1:9", true},
+		{"https://elsewhere.example.org", false},
+		{"http://meetings.example.gov.uk", false},
+	} {
+		h := http.Header{"Origin": {tc.origin}}
+		conn, resp, err := websocket.DefaultDialer.Dial(ws, h)
+		if conn != nil {
+			conn.Close()
+		}
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("origin %s: %v (status %v), want the upgrade", tc.origin, err, status(resp))
+		case !tc.ok && (err == nil || resp == nil || resp.StatusCode != http.StatusForbidden):
+			t.Errorf("origin %s: %v (status %v), want 403", tc.origin, err, status(resp))
+		}
+	}
+}
+
+func status(r *http.Response) int {
+	if r == nil {
+		return 0
+	}
+	return r.StatusCode
 }

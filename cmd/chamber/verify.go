@@ -68,6 +68,16 @@ func runVerify(_ context.Context, e env, args []string) error {
 	return fmt.Errorf("the record of meeting %d does not hold: %d problem%s", rec.Meeting.ID, len(problems), plural(len(problems)))
 }
 
+// memberName names a user as the record does, or by id.
+func memberName(rec *voting.Record, user int64) string {
+	for _, m := range rec.Members {
+		if m.User == user && m.Name != "" {
+			return m.Name
+		}
+	}
+	return fmt.Sprintf("user %d", user)
+}
+
 func plural(n int) string {
 	if n == 1 {
 		return ""
@@ -173,6 +183,9 @@ func summarise(w io.Writer, rec *voting.Record) {
 			if eq := res.Equality; eq != nil && eq.Resolution != voting.ResolvedByCastingVote && eq.Resolution != voting.ResolvedByPreponderantVote {
 				fmt.Fprintf(w, "; equality of %s: %s", strings.Join(eq.Options, " and "), eq.Resolution.Text())
 			}
+		}
+		if d := rp.Declined; d != nil {
+			fmt.Fprintf(w, "; no casting vote from %s, recorded by %s: %q", memberName(rec, d.Presiding), memberName(rec, d.DeclaredBy), d.Reason)
 		}
 		fmt.Fprintln(w)
 	}

@@ -32,76 +32,123 @@ func seededKey(name string) ed25519.PrivateKey {
 	return ed25519.NewKeyFromSeed(seed[:])
 }
 
-// testRecord logs a small meeting in memory, a poll with three ballots that closes
-// carried, and returns its record and the server's log key.
-func testRecord(t *testing.T) (*voting.Record, *voting.LogKey) {
+// recordLog builds a meeting's vote log in memory, entry by entry, for records that
+// chamber verify is given: meeting 7, item 31, poll 3, logged from t0 on, under a
+// server key and voters' keys made from fixed seeds.
+type recordLog struct {
+	t      *testing.T
+	ctx    context.Context
+	t0     time.Time
+	lk     *voting.LogKey
+	origin string
+	log    *voting.Log
+	keys   []voting.Key
+}
+
+func newRecordLog(t *testing.T) *recordLog {
 	t.Helper()
-	ctx := context.Background()
-	t0 := time.Date(2026, 3, 4, 18, 30, 0, 0, time.UTC)
 	lk, err := voting.NewLogKey(seededKey("server"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	origin := voting.MeetingOrigin("chamber.example.gov.uk", 7)
-	l := voting.NewLog(origin, voting.NewMemLogStore())
-	add := func(e voting.Entry) {
-		leaf, err := e.Encode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := l.Append(ctx, leaf); err != nil {
-			t.Fatal(err)
-		}
-	}
-	voters := []int64{41, 42, 43}
-	var keys []voting.Key
-	op := voting.PollOpening{ID: 3, Meeting: 7, Item: 31, Question: "That the application be approved",
-		Options: voting.DefaultOptions(), Method: voting.Majority, Named: true, Challenge: sha256.Sum256([]byte("challenge")),
-		OpenedAt: t0, OpenedBy: 9, Membership: 5, QuorumRequired: 3, PresentAtOpen: 3, CastingVote: true, Presiding: 41, Eligible: voters}
-	add(voting.Entry{Opening: &op})
-	var votes []voting.Vote
-	for i, u := range voters {
-		priv := seededKey(fmt.Sprint(u))
-		k, err := voting.NewKey(u, priv.Public().(ed25519.PublicKey), "", t0.Add(-time.Hour))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys = append(keys, k)
-		b := voting.Ballot{Meeting: 7, Item: 31, Poll: 3, Voter: u, CastAt: t0.Add(time.Duration(i+1) * time.Second),
-			Challenge: op.Challenge, Nonce: sha256.Sum256([]byte(fmt.Sprint("nonce", u))), Choice: []string{"for", "for", "against"}[i]}
-		sb, err := voting.SignBallot(b, priv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		add(voting.Entry{Ballot: &sb})
-		votes = append(votes, voting.VoteOf(&b))
-	}
-	closing, err := op.Close(t0.Add(time.Minute), 9, 3, votes)
+	return &recordLog{t: t, ctx: context.Background(), t0: time.Date(2026, 3, 4, 18, 30, 0, 0, time.UTC), lk: lk,
+		origin: origin, log: voting.NewLog(origin, voting.NewMemLogStore())}
+}
+
+// add appends an entry to the log.
+func (r *recordLog) add(e voting.Entry) {
+	r.t.Helper()
+	leaf, err := e.Encode()
 	if err != nil {
-		t.Fatal(err)
+		r.t.Fatal(err)
 	}
-	add(voting.Entry{Closing: &closing})
-	head, err := l.Head(ctx)
+	if _, err := r.log.Append(r.ctx, leaf); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+// key returns a user's private key, enrolling its public half for the record.
+func (r *recordLog) key(user int64) ed25519.PrivateKey {
+	r.t.Helper()
+	priv := seededKey(fmt.Sprint(user))
+	k, err := voting.NewKey(user, priv.Public().(ed25519.PublicKey), "", r.t0.Add(-time.Hour))
 	if err != nil {
-		t.Fatal(err)
+		r.t.Fatal(err)
 	}
-	signed, err := lk.Sign(head)
+	r.keys = append(r.keys, k)
+	return priv
+}
+
+// opening is poll 3 on item 31, opened at t0 by the clerk (user 9) with the chair
+// (user 41) presiding, for the test to adjust before it is logged.
+func (r *recordLog) opening(eligible ...int64) voting.PollOpening {
+	return voting.PollOpening{ID: 3, Meeting: 7, Item: 31, Question: "That the application be approved",
+		Options: voting.DefaultOptions(), Method: voting.Majority, Challenge: sha256.Sum256([]byte("challenge")),
+		OpenedAt: r.t0, OpenedBy: 9, Membership: 5, QuorumRequired: 3, PresentAtOpen: len(eligible), CastingVote: true,
+		Presiding: 41, Eligible: eligible}
+}
+
+// ballot logs a ballot of voter in poll op, cast n seconds after t0.
+func (r *recordLog) ballot(op *voting.PollOpening, voter int64, choice string, n int) voting.Ballot {
+	r.t.Helper()
+	b := voting.Ballot{Meeting: 7, Item: 31, Poll: 3, Voter: voter, CastAt: r.t0.Add(time.Duration(n) * time.Second),
+		Challenge: op.Challenge, Nonce: sha256.Sum256([]byte(fmt.Sprint("nonce", voter))), Choice: choice}
+	sb, err := voting.SignBallot(b, r.key(voter))
 	if err != nil {
-		t.Fatal(err)
+		r.t.Fatal(err)
 	}
-	vkey, err := lk.VerifierKey(origin)
+	r.add(voting.Entry{Ballot: &sb})
+	return b
+}
+
+// record signs the log's head and builds the meeting's record, with members named.
+func (r *recordLog) record(members ...voting.RecordMember) *voting.Record {
+	r.t.Helper()
+	head, err := r.log.Head(r.ctx)
 	if err != nil {
-		t.Fatal(err)
+		r.t.Fatal(err)
 	}
-	rec, err := voting.BuildRecord(ctx, voting.RecordInput{
+	signed, err := r.lk.Sign(head)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	vkey, err := r.lk.VerifierKey(r.origin)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	rec, err := voting.BuildRecord(r.ctx, voting.RecordInput{
 		Meeting: voting.RecordMeeting{ID: 7, Title: "Planning Committee"},
 		Items:   []voting.RecordItem{{ID: 31, Number: "5", Title: "Land at Mill Lane"}},
-		Keys:    keys, Log: l, Checkpoint: signed, VerifierKey: vkey,
+		Members: members,
+		Keys:    r.keys, Log: r.log, Checkpoint: signed, VerifierKey: vkey,
 	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return rec
+}
+
+// testRecord logs a small meeting in memory, a poll with three ballots that closes
+// carried, and returns its record and the server's log key.
+func testRecord(t *testing.T) (*voting.Record, *voting.LogKey) {
+	t.Helper()
+	r := newRecordLog(t)
+	voters := []int64{41, 42, 43}
+	op := r.opening(voters...)
+	op.Named = true
+	r.add(voting.Entry{Opening: &op})
+	var votes []voting.Vote
+	for i, u := range voters {
+		b := r.ballot(&op, u, []string{"for", "for", "against"}[i], i+1)
+		votes = append(votes, voting.VoteOf(&b))
+	}
+	closing, err := op.Close(r.t0.Add(time.Minute), 9, 3, votes)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rec, lk
+	r.add(voting.Entry{Closing: &closing})
+	return r.record(), r.lk
 }
 
 func writeRecordFile(t *testing.T, path string, v any) {

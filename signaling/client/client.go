@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
+	"github.com/pion/rtcp"
 	"github.com/pion/webrtc/v4"
 
 	"github.com/chamber/chamber/signaling"
@@ -32,6 +33,9 @@ type Options struct {
 	API *webrtc.API
 	// OnTrack is called for each track the server sends.
 	OnTrack func(*webrtc.TrackRemote, *webrtc.RTPReceiver)
+	// OnRTCP, if set, is called with the RTCP the server sends about a track this
+	// client sends: receiver reports, NACKs and keyframe requests.
+	OnRTCP func(webrtc.TrackLocal, []rtcp.Packet)
 	// PingInterval is how often the client pings (default 10s).
 	PingInterval time.Duration
 	Logger       *slog.Logger
@@ -320,6 +324,15 @@ func (c *Client) AddTrack(track webrtc.TrackLocal) (*webrtc.RTPSender, error) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
+		if on := c.opts.OnRTCP; on != nil {
+			for {
+				pkts, _, err := s.ReadRTCP()
+				if err != nil {
+					return
+				}
+				on(track, pkts)
+			}
+		}
 		buf := make([]byte, 1500)
 		for {
 			if _, _, err := s.Read(buf); err != nil {

@@ -593,6 +593,7 @@ type pollRow struct {
 	ClosingIndex   sql.NullInt64  `db:"closing_index"`
 	Result         sql.NullString `db:"result"`
 	RoomCount      sql.NullString `db:"room_count"`
+	Declined       sql.NullString `db:"casting_declined"`
 	OpeningLeaf    sql.NullString `db:"opening_leaf"`
 }
 
@@ -602,7 +603,7 @@ type pollRow struct {
 const pollSelect = `SELECT p.id, p.meeting_id, p.item_id, p.motion_id, p.question, p.options, p.method, p.named,
 	p.live_tally, p.challenge, p.opened_at, p.closes_at, p.opened_by, p.membership, p.quorum_required,
 	p.present_at_open, p.casting_vote, p.presiding_id, p.eligible, p.overrides, p.opening_index, p.closed_at,
-	p.closing, p.closing_index, p.result, p.room_count, l.data AS opening_leaf
+	p.closing, p.closing_index, p.result, p.room_count, p.casting_declined, l.data AS opening_leaf
 	FROM polls p LEFT JOIN vote_log_leaves l ON l.meeting_id = p.meeting_id AND l.idx = p.opening_index`
 
 func (r pollRow) poll() (voting.Poll, error) {
@@ -653,6 +654,12 @@ func (r pollRow) poll() (voting.Poll, error) {
 			return voting.Poll{}, fmt.Errorf("poll %d: room count: %w", r.ID, err)
 		}
 		p.RoomCount.Challenge = p.Challenge
+	}
+	if r.Declined.Valid {
+		p.Declined = &voting.CastingDeclined{}
+		if err := json.Unmarshal([]byte(r.Declined.String), p.Declined); err != nil {
+			return voting.Poll{}, fmt.Errorf("poll %d: no casting vote: %w", r.ID, err)
+		}
 	}
 	if r.Result.Valid {
 		p.Result = &voting.Result{}
@@ -739,18 +746,99 @@ func orEmpty[T any](s []T) []T {
 
 // ClosePoll implements voting.Store.
 func (s *Store) ClosePoll(ctx context.Context, poll int64, decide voting.Decide) (int64, []voting.VoteEvent, error) {
+	doing := fmt.Sprintf("close poll %d", poll)
+	return s.settlePoll(ctx, poll, doing, func(tx *sqlx.Tx, log *voting.Log, p voting.Poll, ballots []voting.StoredBallot) (int64, []voting.VoteEvent, error) {
+		if p.Closing != nil {
+			return 0, nil, fmt.Errorf("%s: %w", doing, voting.ErrPollClosed)
+		}
+		c, final, evs, err := decide(p, ballots)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%s: %w", doing, err)
+		}
+		if c.Meeting != p.Meeting || c.Item != p.Item || c.Poll != p.ID {
+			return 0, nil, fmt.Errorf("%s: %w: a closing of poll %d", doing, voting.ErrMalformed, c.Poll)
+		}
+		leaf, err := voting.EncodeClosing(&c)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%s: %w", doing, err)
+		}
+		closing, _ := json.Marshal(c)
+		var result sql.NullString
+		if final != nil {
+			data, err := json.Marshal(final)
+			if err != nil {
+				return 0, nil, fmt.Errorf("%s: %w", doing, err)
+			}
+			result = sql.NullString{String: string(data), Valid: true}
+		}
+		index, err := log.Append(ctx, leaf)
+		if err != nil {
+			return 0, nil, err
+		}
+		if _, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE polls SET closed_at = ?, closing = ?, closing_index = ?, result = ? WHERE id = ?`),
+			c.ClosedAt.UTC(), string(closing), index, result, poll); err != nil {
+			return 0, nil, fmt.Errorf("%s: %w", doing, err)
+		}
+		return index, evs, nil
+	})
+}
+
+// DeclineCasting implements voting.Store.
+func (s *Store) DeclineCasting(ctx context.Context, poll int64, decide voting.DecideDeclined) (int64, []voting.VoteEvent, error) {
+	doing := fmt.Sprintf("no casting vote in poll %d", poll)
+	return s.settlePoll(ctx, poll, doing, func(tx *sqlx.Tx, log *voting.Log, p voting.Poll, ballots []voting.StoredBallot) (int64, []voting.VoteEvent, error) {
+		switch {
+		case p.Closing == nil:
+			return 0, nil, fmt.Errorf("%s: %w", doing, voting.ErrPollOpen)
+		case p.Result != nil:
+			return 0, nil, fmt.Errorf("%s: it has its result: %w", doing, voting.ErrPollClosed)
+		}
+		d, final, evs, err := decide(p, ballots)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%s: %w", doing, err)
+		}
+		if d.Meeting != p.Meeting || d.Item != p.Item || d.Poll != p.ID {
+			return 0, nil, fmt.Errorf("%s: %w: a declaration for poll %d", doing, voting.ErrMalformed, d.Poll)
+		}
+		leaf, err := voting.EncodeCastingDeclined(&d)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%s: %w", doing, err)
+		}
+		declared, _ := json.Marshal(d)
+		result, err := json.Marshal(final)
+		if err != nil {
+			return 0, nil, fmt.Errorf("%s: %w", doing, err)
+		}
+		index, err := log.Append(ctx, leaf)
+		if err != nil {
+			return 0, nil, err
+		}
+		if _, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE polls SET casting_declined = ?, casting_declined_index = ?, result = ? WHERE id = ?`),
+			string(declared), index, string(result), poll); err != nil {
+			return 0, nil, fmt.Errorf("%s: %w", doing, err)
+		}
+		return index, evs, nil
+	})
+}
+
+// settlePoll runs fn in one transaction with the log of the poll's meeting locked, so
+// that no ballot can arrive meanwhile and what fn reads is final: the poll and its
+// ballots in log order. fn logs what it decides and stores it; the events it returns
+// are journaled in the same transaction. It returns the log index fn appended at and
+// the events as journaled.
+func (s *Store) settlePoll(ctx context.Context, poll int64, doing string,
+	fn func(tx *sqlx.Tx, log *voting.Log, p voting.Poll, ballots []voting.StoredBallot) (int64, []voting.VoteEvent, error)) (int64, []voting.VoteEvent, error) {
 	var meeting int64
 	err := s.db.GetContext(ctx, &meeting, s.db.Rebind(`SELECT meeting_id FROM polls WHERE id = ?`), poll)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil, fmt.Errorf("close poll %d: %w", poll, voting.ErrNotFound)
+		return 0, nil, fmt.Errorf("%s: %w", doing, voting.ErrNotFound)
 	}
 	if err != nil {
-		return 0, nil, fmt.Errorf("close poll %d: %w", poll, err)
+		return 0, nil, fmt.Errorf("%s: %w", doing, err)
 	}
 	var index int64
 	var events []voting.VoteEvent
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		// With the log locked no ballot can arrive: what decide reads is final.
 		log, err := s.lockLog(ctx, tx, meeting, "")
 		if err != nil {
 			return err
@@ -759,41 +847,15 @@ func (s *Store) ClosePoll(ctx context.Context, poll int64, decide voting.Decide)
 		if err != nil {
 			return err
 		}
-		if p.Closing != nil {
-			return fmt.Errorf("close poll %d: %w", poll, voting.ErrPollClosed)
-		}
 		ballots, err := s.ballots(ctx, tx, poll)
 		if err != nil {
 			return err
 		}
-		c, final, evs, err := decide(p, ballots)
+		i, evs, err := fn(tx, log, p, ballots)
 		if err != nil {
-			return fmt.Errorf("close poll %d: %w", poll, err)
-		}
-		if c.Meeting != p.Meeting || c.Item != p.Item || c.Poll != p.ID {
-			return fmt.Errorf("close poll %d: %w: a closing of poll %d", poll, voting.ErrMalformed, c.Poll)
-		}
-		leaf, err := voting.EncodeClosing(&c)
-		if err != nil {
-			return fmt.Errorf("close poll %d: %w", poll, err)
-		}
-		closing, _ := json.Marshal(c)
-		var result sql.NullString
-		if final != nil {
-			data, err := json.Marshal(final)
-			if err != nil {
-				return fmt.Errorf("close poll %d: %w", poll, err)
-			}
-			result = sql.NullString{String: string(data), Valid: true}
-		}
-		if index, err = log.Append(ctx, leaf); err != nil {
 			return err
 		}
-		if _, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE polls SET closed_at = ?, closing = ?, closing_index = ?, result = ? WHERE id = ?`),
-			c.ClosedAt.UTC(), string(closing), index, result, poll); err != nil {
-			return fmt.Errorf("close poll %d: %w", poll, err)
-		}
-		events = slices.Clone(evs)
+		index, events = i, slices.Clone(evs)
 		return appendEvents(ctx, tx, pointers(events))
 	})
 	if err != nil {

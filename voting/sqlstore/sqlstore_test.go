@@ -645,3 +645,125 @@ func TestJournalSeqAndKey(t *testing.T) {
 		}
 	})
 }
+
+// TestDeclineCasting records that no casting vote will come in a tied poll: refused
+// while the poll is open or failing to decide, then logged with the result and its
+// event in one transaction, after which neither a casting vote nor a second
+// declaration is taken, and another poll may open.
+func TestDeclineCasting(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		s, keys := newStore(t, db)
+		p := opening(31, "challenge a")
+		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
+			t.Fatal(err)
+		}
+		declaration := voting.CastingDeclined{Meeting: meeting, Item: 31, Poll: p.ID, DeclaredAt: t0.Add(3 * time.Minute),
+			DeclaredBy: clerk, Presiding: chair, Reason: "The chair has left the meeting."}
+		declare := func(d voting.CastingDeclined, res voting.Result, events ...voting.VoteEvent) voting.DecideDeclined {
+			return func(voting.Poll, []voting.StoredBallot) (voting.CastingDeclined, voting.Result, []voting.VoteEvent, error) {
+				return d, res, events, nil
+			}
+		}
+		if _, _, err := s.DeclineCasting(ctx, p.ID, declare(declaration, voting.Result{})); !errors.Is(err, voting.ErrPollOpen) {
+			t.Errorf("DeclineCasting while open: got %v, want ErrPollOpen", err)
+		}
+		var votes []voting.Vote
+		for i, in := range []voting.BallotSubmission{submission(t, p, 41, 0, "for", false, "n1"), submission(t, p, 42, 0, "against", false, "n2")} {
+			if _, _, err := s.SubmitBallot(ctx, in); err != nil {
+				t.Fatalf("ballot %d: %v", i, err)
+			}
+			votes = append(votes, voting.VoteOf(&in.Ballot))
+		}
+		closing, err := p.Close(t0.Add(time.Minute), chair, 8, votes)
+		if err != nil || closing.Outcome != voting.OutcomeTied {
+			t.Fatalf("closing: %+v, %v", closing, err)
+		}
+		if _, _, err := s.ClosePoll(ctx, p.ID, decided(closing, nil, event(voting.EventPollClosed, `{"closed":1}`))); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := journal(t, db)
+		if _, _, err := s.DeclineCasting(ctx, p.ID, func(voting.Poll, []voting.StoredBallot) (voting.CastingDeclined, voting.Result, []voting.VoteEvent, error) {
+			return voting.CastingDeclined{}, voting.Result{}, nil, errors.New("undecided")
+		}); err == nil {
+			t.Errorf("DeclineCasting failing to decide: got no error")
+		}
+		elsewhere := declaration
+		elsewhere.Item = 32
+		if _, _, err := s.DeclineCasting(ctx, p.ID, declare(elsewhere, voting.Result{})); !errors.Is(err, voting.ErrMalformed) {
+			t.Errorf("DeclineCasting with another item's declaration: got %v, want ErrMalformed", err)
+		}
+		unreasoned := declaration
+		unreasoned.Reason = ""
+		if _, _, err := s.DeclineCasting(ctx, p.ID, declare(unreasoned, voting.Result{})); !errors.Is(err, voting.ErrMalformed) {
+			t.Errorf("DeclineCasting without a reason: got %v, want ErrMalformed", err)
+		}
+		if after, _ := journal(t, db); !slices.Equal(after, before) {
+			t.Errorf("refused declarations journaled %q", after[len(before):])
+		}
+
+		poll, err := s.Poll(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		declared := poll
+		declared.Declined = &declaration
+		res, err := voting.TallyPoll(&declared, votes)
+		if err != nil || res.Outcome != voting.OutcomeLost || res.Equality.Resolution != voting.CastingVoteNotGiven {
+			t.Fatalf("tally: %+v, %v", res, err)
+		}
+		var seen []voting.Vote
+		idx, evs, err := s.DeclineCasting(ctx, p.ID, func(got voting.Poll, ballots []voting.StoredBallot) (voting.CastingDeclined, voting.Result, []voting.VoteEvent, error) {
+			if got.Closing == nil || got.Result != nil || got.Declined != nil {
+				t.Errorf("decide: got poll %+v", got)
+			}
+			for _, b := range ballots {
+				seen = append(seen, voting.VoteOf(&b.Ballot))
+			}
+			return declaration, res, []voting.VoteEvent{event(voting.EventPollResult, `{"result":1}`)}, nil
+		})
+		if err != nil || idx != 4 || len(evs) != 1 || evs[0].Seq != 3 {
+			t.Fatalf("DeclineCasting: got index %d events %+v, %v, want index 4 and seq 3", idx, evs, err)
+		}
+		if !slices.Equal(seen, votes) {
+			t.Errorf("decide was given %v, want %v", seen, votes)
+		}
+		got, err := s.Poll(ctx, p.ID)
+		if err != nil || got.Declined == nil || !reflect.DeepEqual(*got.Declined, declaration) || got.Result == nil || !reflect.DeepEqual(*got.Result, res) {
+			t.Errorf("Poll after the declaration: declared %+v result %+v, %v", got.Declined, got.Result, err)
+		}
+		leaves, err := voting.NewLog(origin, s.Log(meeting)).Leaves(ctx, idx, idx+1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err := voting.ParseEntry(leaves[0]); err != nil || e.Declined == nil || !reflect.DeepEqual(*e.Declined, declaration) {
+			t.Errorf("log entry %d: got %+v, %v, want the declaration", idx, e, err)
+		}
+
+		if _, _, err := s.DeclineCasting(ctx, p.ID, declare(declaration, res)); !errors.Is(err, voting.ErrPollClosed) {
+			t.Errorf("a second declaration: got %v, want ErrPollClosed", err)
+		}
+		if _, _, err := s.DeclineCasting(ctx, 999, declare(declaration, res)); !errors.Is(err, voting.ErrNotFound) {
+			t.Errorf("DeclineCasting of no poll: got %v, want ErrNotFound", err)
+		}
+		casting := submission(t, p, chair, 0, "for", true, "n3")
+		casting.Result, casting.Events = &res, []voting.VoteEvent{event(voting.EventPollResult, `{"casting":1}`)}
+		if _, _, err := s.SubmitBallot(ctx, casting); !errors.Is(err, voting.ErrPollClosed) {
+			t.Errorf("a casting vote after the declaration: got %v, want ErrPollClosed", err)
+		}
+		if open, all, err := s.PollsOn(ctx, meeting, 0); err != nil || open != 0 || all != 1 {
+			t.Errorf("PollsOn: got %d undecided of %d, %v, want none of 1", open, all, err)
+		}
+		p2 := opening(32, "challenge b")
+		if _, _, err := s.OpenPoll(ctx, origin, &p2, opened); err != nil {
+			t.Errorf("OpenPoll once the equality stands: %v", err)
+		}
+		lines, last := journal(t, db)
+		want := []string{fmt.Sprintf(`1 poll.opened {"id":%d}`, p.ID), `2 poll.closed {"closed":1}`, `3 poll.result {"result":1}`,
+			fmt.Sprintf(`4 poll.opened {"id":%d}`, p2.ID)}
+		if !slices.Equal(lines, want) || last != 4 {
+			t.Errorf("journal (last_seq %d):\ngot  %q\nwant %q", last, lines, want)
+		}
+		checkRecord(t, s, keys, 6)
+	})
+}

@@ -52,7 +52,9 @@ type browser struct {
 	name  string // names this browser's screenshots and log lines
 }
 
-func newBrowser(t *testing.T, name string) *browser {
+// newBrowser starts a browser; extra options are applied last, so they may override
+// the defaults (such as the autoplay policy).
+func newBrowser(t *testing.T, name string, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	path := chromium(t)
 	if testing.Short() {
@@ -78,6 +80,7 @@ func newBrowser(t *testing.T, name string) *browser {
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.WindowSize(1280, 800),
 	}
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	b := &browser{t: t, ctx: ctx, shots: screenshotDir(t), name: name}
@@ -88,6 +91,30 @@ func newBrowser(t *testing.T, name string) *browser {
 		cancelAlloc()
 		t.Fatalf("start Chromium: %v", err)
 	}
+	logConsole(t, ctx, name)
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	return b
+}
+
+// profile opens a tab in a browser profile of its own (its own cookies and storage,
+// as another person's browser would have) in the same Chromium as b.
+func (b *browser) profile(name string) *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		cancel()
+		b.t.Fatalf("open a profile for %s: %v", name, err)
+	}
+	logConsole(b.t, ctx, name)
+	b.t.Cleanup(cancel)
+	return &browser{t: b.t, ctx: ctx, shots: b.shots, name: name}
+}
+
+// logConsole logs the page's errors and warnings to the test.
+func logConsole(t *testing.T, ctx context.Context, name string) {
 	msgs := chromedp.Console(ctx)
 	go func() {
 		for m, err := range msgs {
@@ -102,11 +129,6 @@ func newBrowser(t *testing.T, name string) *browser {
 			}
 		}
 	}()
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	return b
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

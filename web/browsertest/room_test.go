@@ -93,7 +93,7 @@ func TestCouncillorVotes(t *testing.T) {
 	b.do("open the declaration form", chromedp.Click(chromedp.CSS("#declare summary")))
 	b.do("fill in the declaration",
 		chromedp.SetValue(chromedp.CSS("#declare-item"), itoa(c.items[1].ID)),
-		chromedp.Click(chromedp.CSS(`input[name=kind][value=registrable]`)),
+		chromedp.Click(chromedp.CSS(`input[name=kind][value=personal]`)),
 		chromedp.SendKeys(chromedp.CSS("#declare-description"), "I am a member of the parish council that commented on the application."),
 		chromedp.Click(chromedp.CSS("#declare-form button[type=submit]")))
 	b.waitJS("the declaration is recorded", `document.querySelector("#declare-result").textContent.includes("recorded")`)
@@ -103,7 +103,7 @@ func TestCouncillorVotes(t *testing.T) {
 		Kind   string `json:"kind"`
 	}
 	c.clerkAPI.do("GET", c.path("/declarations"), nil, 200, &decls)
-	if len(decls) != 1 || decls[0].UserID != voter || decls[0].ItemID != c.items[1].ID || decls[0].Kind != "registrable" {
+	if len(decls) != 1 || decls[0].UserID != voter || decls[0].ItemID != c.items[1].ID || decls[0].Kind != "personal" {
 		t.Errorf("declarations: got %+v", decls)
 	}
 

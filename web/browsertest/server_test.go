@@ -3,36 +3,31 @@ package browsertest
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/chamber/chamber/agenda"
-	"github.com/chamber/chamber/agenda/sqlstore"
 	"github.com/chamber/chamber/migrations"
-	"github.com/chamber/chamber/signaling"
-	"github.com/chamber/chamber/signaling/bridge"
 	"github.com/chamber/chamber/voting"
-	votingsql "github.com/chamber/chamber/voting/sqlstore"
-	"github.com/chamber/chamber/web"
+	"github.com/chamber/chamber/web/node"
 )
 
-// server is a Chamber server on a loopback port, wired as `chamber serve` wires it,
-// over a fresh SQLite database.
+// server is a Chamber server on a loopback port, assembled as `chamber serve`
+// assembles it (web/node), over a fresh SQLite database.
 type server struct {
 	t     *testing.T
 	url   string // http://127.0.0.1:port, also the public URL
+	node  *node.Node
 	svc   *agenda.Service
 	votes *voting.Service
 	logs  *logBuffer
@@ -71,66 +66,35 @@ func startServer(t *testing.T) *server {
 		t.Fatal(err)
 	}
 	publicURL := "http://" + ln.Addr().String()
-
-	db, err := migrations.Open(ctx, migrations.Config{SQLitePath: filepath.Join(t.TempDir(), "chamber.db"), Logger: log})
-	if err != nil {
-		t.Fatalf("open database: %v", err)
-	}
-	bus := signaling.NewLocalBus()
-	pub := bridge.Publisher{Bus: bus, Log: log}
-	polls := votingsql.New(db)
-	svc := agenda.NewService(sqlstore.New(db), agenda.Options{Logger: log, Publisher: pub, Polls: polls,
-		Password: agenda.PasswordParams{Memory: 64, Time: 1, Threads: 1}})
-	seed, err := db.Secret(ctx, "vote-log-key", ed25519.SeedSize)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logKey, err := voting.NewLogKey(ed25519.NewKeyFromSeed(seed))
-	if err != nil {
-		t.Fatal(err)
-	}
-	votes := voting.NewService(polls, svc, voting.Options{Publisher: pub, Logger: log, LogKey: logKey,
-		Origin: publicURL, MotionDecider: svc})
-	roomKey, err := db.Secret(ctx, "room-token-key", 32)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens := signaling.NewTokens(roomKey, nil)
-	reg := prometheus.NewRegistry()
-	hub, err := signaling.NewHub(signaling.Config{
-		Tokens:         tokens,
-		UDPHost:        "127.0.0.1",
-		AllowedOrigins: []string{publicURL},
-		Presence:       bridge.Presence{Agenda: svc, Log: log},
-		Journal:        bridge.Journal{Agenda: svc},
-		Bus:            bus,
-		Logger:         log,
-		Registerer:     reg,
+	n, err := node.Open(ctx, node.Config{
+		PublicURL: publicURL,
+		Database:  migrations.Config{SQLitePath: filepath.Join(t.TempDir(), "chamber.db")},
+		RTC:       node.RTC{UDPHost: "127.0.0.1"},
+		// Webhooks may be delivered to a receiver in the test.
+		WebhookNetworks: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+		Logger:          log,
+		Password:        agenda.PasswordParams{Memory: 64, Time: 1, Threads: 1},
 	})
 	if err != nil {
-		t.Fatalf("live rooms: %v", err)
+		ln.Close()
+		t.Fatalf("open node: %v", err)
 	}
-	w, err := web.New(web.Config{
-		Agenda:     svc,
-		Voting:     votes,
-		RTC:        hub,
-		RoomTokens: tokens,
-		PublicURL:  publicURL,
-		Logger:     log,
-		Registry:   reg,
-	})
-	if err != nil {
-		t.Fatalf("web.New: %v", err)
-	}
-	srv := &http.Server{Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	ran := make(chan struct{})
+	go func() {
+		defer close(ran)
+		n.Run(ctx)
+	}()
+	srv := &http.Server{Handler: n.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	s := &server{t: t, url: publicURL, svc: svc, votes: votes, logs: logs, admin: agenda.Actor{Admin: true}}
+	s := &server{t: t, url: publicURL, node: n, svc: n.Agenda, votes: n.Votes, logs: logs, admin: agenda.Actor{Admin: true}}
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		srv.Shutdown(sctx)
-		hub.Shutdown(sctx)
-		db.Close()
+		if err := n.Shutdown(sctx); err != nil {
+			t.Errorf("shut the node down: %v", err)
+		}
+		<-ran
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.tail(6000))
 		}
@@ -154,6 +118,15 @@ type council struct {
 }
 
 func (s *server) newCouncil(members ...string) *council {
+	s.t.Helper()
+	c := s.newCouncilNotStarted(members...)
+	c.chairAPI.do("POST", c.path("/start"), nil, 200, nil)
+	c.chairAPI.do("POST", c.path("/next"), nil, 200, nil)
+	return c
+}
+
+// newCouncilNotStarted is newCouncil with the meeting published but not started.
+func (s *server) newCouncilNotStarted(members ...string) *council {
 	t := s.t
 	t.Helper()
 	ctx := context.Background()
@@ -208,8 +181,6 @@ func (s *server) newCouncil(members ...string) *council {
 		}
 	}
 	c.clerkAPI, c.chairAPI = s.apiFor(c.clerk), s.apiFor(c.chair)
-	c.chairAPI.do("POST", c.path("/start"), nil, 200, nil)
-	c.chairAPI.do("POST", c.path("/next"), nil, 200, nil)
 	return c
 }
 

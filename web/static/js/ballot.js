@@ -1,7 +1,7 @@
-// Ballots as voting/BALLOT.md defines them, built and signed in the browser, and the
-// checks a voter can make of their receipt: the inclusion proof (RFC 6962 hashing)
-// against the checkpoint, and the checkpoint's signature (a C2SP signed note) by the
-// meeting's verifier key.
+// Ballots and counts of hands as voting/BALLOT.md defines them, built and signed in the
+// browser, and the checks a voter can make of their receipt: the inclusion proof (RFC
+// 6962 hashing) against the checkpoint, and the checkpoint's signature (a C2SP signed
+// note) by the meeting's verifier key.
 
 const TAG = new TextEncoder().encode("chamber/ballot/1");
 const CHOICE = /^[a-z0-9_-]{1,32}$/;
@@ -39,13 +39,67 @@ export async function signBallot(key, bytes) {
   return { ballot: toBase64(bytes), signature: toBase64(sig), public_key: toBase64(pub) };
 }
 
-/** A fresh ballot for a poll (a PollView), by voter, for choice, signed with key. */
-export async function makeBallot(key, poll, voter, choice) {
+/**
+ * A fresh ballot for a poll (a PollView), by voter, for choice, signed with key. extra
+ * may set recorder and proxy (a vote the clerk records) or casting (a casting vote).
+ */
+export async function makeBallot(key, poll, voter, choice, extra = {}) {
   const bytes = encodeBallot({
-    meeting: poll.meeting, item: poll.item, poll: poll.id, voter, castAt: Date.now(),
+    ...extra, meeting: poll.meeting, item: poll.item, poll: poll.id, voter, castAt: Date.now(),
     challenge: fromBase64(poll.challenge), nonce: crypto.getRandomValues(new Uint8Array(32)), choice,
   });
   return signBallot(key, bytes);
+}
+
+const COUNT_TAG = new TextEncoder().encode("chamber/counts/1");
+const MAX_HANDS = 2 ** 31 - 1;
+
+/**
+ * encodeCount returns the canonical bytes of a count of hands: ids as BigInts (or safe
+ * integers), countedAt in milliseconds, challenge and nonce 32 bytes each, and counts
+ * ([{option, count}]) for every option of the poll in its order.
+ */
+export function encodeCount(c) {
+  const ids = [c.meeting, c.item, c.poll, c.recorder, c.countedAt].map((v) => BigInt(v));
+  if (ids.some((v) => v <= 0n || v > MAX_ID)) throw new Error("A count's ids and time must be positive.");
+  if (c.challenge.length !== 32 || c.nonce.length !== 32) throw new Error("The challenge and the nonce are 32 bytes each.");
+  if (!c.counts.length || c.counts.length > 255) throw new Error("A count gives from 1 to 255 options.");
+  const keys = c.counts.map((oc) => {
+    if (!CHOICE.test(oc.option)) throw new Error("An option is not one of the poll's option keys.");
+    if (!Number.isInteger(oc.count) || oc.count < 0 || oc.count > MAX_HANDS) throw new Error("A number of hands must be a whole number, 0 or more.");
+    return new TextEncoder().encode(oc.option);
+  });
+  if (c.counts.reduce((n, oc) => n + oc.count, 0) > MAX_HANDS) throw new Error("Too many hands.");
+  const out = new Uint8Array(121 + keys.reduce((n, k) => n + 5 + k.length, 0));
+  const view = new DataView(out.buffer);
+  out.set(COUNT_TAG, 0);
+  ids.forEach((v, i) => view.setBigUint64(16 + 8 * i, v));
+  out.set(c.challenge, 56);
+  out.set(c.nonce, 88);
+  out[120] = c.counts.length;
+  let off = 121;
+  keys.forEach((k, i) => {
+    out[off] = k.length;
+    out.set(k, off + 1);
+    view.setUint32(off + 1 + k.length, c.counts[i].count);
+    off += 5 + k.length;
+  });
+  return out;
+}
+
+/** The signed count to send: {count, signature, public_key}, each standard base64. */
+export async function signCount(key, bytes) {
+  const { ballot, ...signed } = await signBallot(key, bytes);
+  return { count: ballot, ...signed };
+}
+
+/** A fresh count of hands for a poll (a PollView) by the clerk recorder, signed with key. */
+export async function makeCount(key, poll, recorder, counts) {
+  const bytes = encodeCount({
+    meeting: poll.meeting, item: poll.item, poll: poll.id, recorder, countedAt: Date.now(),
+    challenge: fromBase64(poll.challenge), nonce: crypto.getRandomValues(new Uint8Array(32)), counts,
+  });
+  return signCount(key, bytes);
 }
 
 export function toBase64(bytes) {

@@ -5,6 +5,12 @@
 
 import { api, me } from "./api.js";
 import { el, itemName, markCurrentItem, resultText } from "./meeting.js";
+import { Records } from "./console_records.js";
+import { RollPanel } from "./console_roll.js";
+import { DeclarationsPanel } from "./console_declarations.js";
+import { RoomPanel } from "./console_room.js";
+import { SpeakerTimer } from "./console_timer.js";
+import "./console_votes.js";
 
 const $ = (id) => document.getElementById(id);
 const FOLLOW_EVERY_MS = 1500;
@@ -31,6 +37,12 @@ class Console {
     $("next-button").addEventListener("click", () => this.act("/next", "Moved to the next item."));
     $("previous-button").addEventListener("click", () => this.act("/previous", "Moved back to the previous item."));
     $("session-button").addEventListener("click", () => this.toggleSession());
+    $("close-meeting-button").addEventListener("click", () => this.confirmClose(true));
+    $("close-meeting-no").addEventListener("click", () => this.confirmClose(false));
+    $("close-meeting-yes").addEventListener("click", async () => {
+      this.confirmClose(false);
+      await this.act("/close", "The meeting is closed. Its minutes are being drafted.");
+    });
     $("open-poll-form").addEventListener("submit", (e) => this.openPoll(e));
     $("close-poll-button").addEventListener("click", () => this.closePoll());
     try {
@@ -65,6 +77,7 @@ class Console {
     $("next-button").disabled = !live;
     $("previous-button").disabled = !live;
     $("session-button").disabled = !live;
+    $("close-meeting-button").hidden = !live && m.status !== "adjourned";
     $("session-button").textContent = m.session === "private" ? "Readmit the public" : "Exclude the public";
     $("session-button").setAttribute("aria-pressed", String(m.session === "private"));
     const current = this.items.find((i) => i.id === m.current_item_id);
@@ -72,6 +85,8 @@ class Console {
     markCurrentItem(m.current_item_id);
     $("now").textContent = current ? `Now: ${itemName(current)}` : "No item is being taken.";
     $("open-poll-button").disabled = !live || !current || (this.poll && this.poll.status === "open");
+    // The panels in other modules follow the meeting through this event.
+    this.root.dispatchEvent(new CustomEvent("console:meeting", { detail: { meeting: m, items: this.items } }));
   }
 
   // act posts a meeting action and says how it went.
@@ -83,6 +98,13 @@ class Console {
     } catch (err) {
       this.status(err.message, "failed");
     }
+  }
+
+  // confirmClose shows or hides the question that comes before closing the meeting.
+  confirmClose(show) {
+    $("close-meeting-confirm").hidden = !show;
+    $("close-meeting-button").setAttribute("aria-expanded", String(show));
+    (show ? $("close-meeting-yes") : $("close-meeting-button")).focus();
   }
 
   toggleSession() {
@@ -116,7 +138,8 @@ class Console {
       const p = await api("POST", `${this.base}/polls`, body);
       this.showPoll(p);
       this.status(`The vote is open: ${p.question}`, "connected");
-      $("poll-question-input").value = "";
+      // The next vote starts afresh: its own question, and not recorded unless asked.
+      $("open-poll-form").reset();
     } catch (err) {
       this.status(`The vote did not open: ${err.message}`, "failed");
     }
@@ -181,6 +204,7 @@ class Console {
         let changed = false;
         for (const ev of evs) {
           this.seq = ev.seq;
+          this.root.dispatchEvent(new CustomEvent("console:event", { detail: ev }));
           if (ev.type.startsWith("meeting.") || ev.type.startsWith("session.") || ev.type === "item.current") changed = true;
           if (ev.type === "poll.opened") this.showPoll(ev.data);
           if (ev.type === "poll.closed" || ev.type === "poll.result") this.pollClosed(ev.data);
@@ -203,5 +227,9 @@ const root = document.getElementById("console");
 if (root) {
   const c = new Console(root);
   window.chamberConsole = c;
+  const records = new Records(c);
+  const room = new RoomPanel(c);
+  c.panels = { records, room, roll: new RollPanel(c, records), declarations: new DeclarationsPanel(c, records), timer: new SpeakerTimer(c, room) };
+  for (const p of Object.values(c.panels)) if (p.start) p.start();
   c.start();
 }

@@ -1,17 +1,16 @@
 // What the live pages share about a meeting: following its current item on the
 // server-rendered agenda, and putting poll results into words.
 
-/** Marks the agenda item with this id as current in every list.agenda on the page. */
+/**
+ * Marks the agenda item with this id as current in every list.agenda on the page: the
+ * style sheet shows "(now)" after its heading, as on the page the server renders.
+ */
 export function markCurrentItem(itemId) {
   for (const li of document.querySelectorAll("ol.agenda > li")) {
     const current = li.id === `item-${itemId}`;
     li.classList.toggle("current", current);
     if (current) li.setAttribute("aria-current", "true");
     else li.removeAttribute("aria-current");
-    const h = li.querySelector("h3");
-    const tag = h && [...h.querySelectorAll(".tag")].find((t) => t.textContent === "(now)");
-    if (tag && !current) tag.remove();
-    if (h && current && !tag) h.append(" ", el("span", { class: "tag" }, "(now)"));
   }
 }
 
@@ -43,17 +42,22 @@ export function resultText(poll) {
   const c = poll.closing;
   const outcome = (r && r.outcome) || (c && c.outcome) || "";
   const counts = (r && r.counts) || (c && c.counts) || [];
+  // Why an equality of votes stood, in the server's words.
+  const stood = poll.equality_stood;
   const words = {
     carried: "Carried",
     lost: "Lost",
     decided: r && r.winner ? `Decided: ${optionLabel(r.winner)}` : "Decided",
     tied: "Tied: awaiting the chair's casting vote",
-    undecided: "No decision (an equality)",
+    undecided: stood ? "No decision" : "No decision (an equality)",
     inquorate: "No decision: the meeting was not quorate",
   };
   let text = `${poll.question.replace(/[.\s]+$/, "")}: ${words[outcome] || outcome}.`;
   if (counts.length) text += ` ${countsText(counts)}.`;
   if (r && r.casting_vote) text += ` The chair's casting vote: ${optionLabel(r.casting_vote)}.`;
+  if (stood) text += ` There was an equality of votes, and ${stood}.`;
+  const declined = poll.casting_declined;
+  if (stood && declined && declined.reason) text += ` Reason given: ${declined.reason.trim().replace(/[.\s]+$/, "")}.`;
   return text;
 }
 

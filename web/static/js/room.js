@@ -256,8 +256,37 @@ class Room {
       a.srcObject = new MediaStream([track]);
       this.audios.set(track.id, a);
       this.root.append(a);
-      a.play().catch(() => this.status("Your browser blocked the meeting's sound: press any button on the page to allow it.", "reconnecting"));
+      this.playAudio(a);
     }
+  }
+
+  playAudio(a) {
+    a.play().catch((err) => { if (err.name === "NotAllowedError") this.soundBlocked(); });
+  }
+
+  // soundBlocked shows a Play sound button: the browser will not start sound until
+  // the page has been used. The button goes once the sound plays.
+  soundBlocked() {
+    let b = $("play-sound");
+    if (!b) {
+      b = el("button", { type: "button", id: "play-sound", hidden: true, onclick: () => this.playSound() }, "Play sound");
+      $("stage").querySelector(".toolbar").prepend(b);
+    }
+    if (!b.hidden) return;
+    b.hidden = false;
+    this.status("Your browser is holding back the meeting's sound: press Play sound to hear it.", this.client ? this.client.state : "");
+  }
+
+  async playSound() {
+    const b = $("play-sound");
+    try {
+      await Promise.all([...this.audios.values()].map((a) => a.play()));
+    } catch (err) {
+      if (err.name === "NotAllowedError") return;
+    }
+    if (document.activeElement === b) $("mic-button").focus();
+    b.hidden = true;
+    if (this.client && this.client.state === "connected") this.status("Connected to the meeting.", "connected");
   }
 
   dropTrack(trackId) {

@@ -1,8 +1,9 @@
 // The live part of a meeting's public page: it joins the meeting's room as an
-// observer (no sign-in), plays the meeting's video and sound, offers sound only for a
-// poor connection, follows the agenda's current item and announces results as votes
-// close. In private session it says so and shows no video until the public is
-// readmitted.
+// observer (no sign-in), plays the meeting's video and sound (offering a Play sound
+// button where the browser holds sound back until the visitor acts), offers sound
+// only for a poor connection (the server then sends no video at all), follows the
+// agenda's current item and announces results as votes close. In private session it
+// says so and shows no video until the public is readmitted.
 
 import { api } from "./api.js";
 import { RoomClient } from "./signal.js";
@@ -21,6 +22,7 @@ class Watcher {
     this.loudest = "";
     this.private = false;
     this.audioOnly = localStorage.getItem("chamber.audioOnly") === "1";
+    this.receiving = null; // the kinds of media the server says it sends, {audio, video}
     this.statusLog = [];
     this.build();
   }
@@ -75,6 +77,7 @@ class Watcher {
     const c = this.client;
     c.addEventListener("status", (e) => this.setStatus(e.detail));
     c.addEventListener("joined", (e) => this.onJoined(e.detail));
+    c.addEventListener("receiving", (e) => { this.receiving = e.detail.receive; });
     c.addEventListener("track", (e) => this.onTrack(e.detail));
     c.addEventListener("media_reset", () => this.clearMedia());
     c.addEventListener("track_unpublished", (e) => this.removeTrack(e.detail.track_id, e.detail.identity));
@@ -92,11 +95,15 @@ class Watcher {
     }
   }
 
+  liveText() {
+    return this.private ? "Connected: waiting for the public session." : "Live.";
+  }
+
   setStatus({ state, text }) {
     this.root.dataset.state = state;
     this.statusLog.push(text);
     if (state === "connected") {
-      this.statusEl.textContent = this.private ? "Connected: waiting for the public session." : "Live.";
+      this.statusEl.textContent = this.liveText();
     } else {
       this.statusEl.textContent = text;
     }
@@ -104,6 +111,9 @@ class Watcher {
 
   onJoined(msg) {
     this.floor = msg.floor ? msg.floor.identity : "";
+    // A resumed connection keeps its choice; a fresh one starts with everything.
+    this.receiving = msg.receive || { audio: true, video: true };
+    if (this.receiving.video === this.audioOnly) this.sendReceive();
     this.setPrivate(msg.session === "private", msg.message);
   }
 
@@ -157,20 +167,43 @@ class Watcher {
 
   playAudio(a) {
     const p = a.play();
-    if (p) p.catch(() => { this.soundButton.hidden = false; });
+    if (p) p.catch((err) => { if (err.name === "NotAllowedError") this.soundBlocked(); });
   }
 
-  playSound() {
-    this.soundButton.hidden = true;
-    for (const a of this.audios.values()) this.playAudio(a);
+  // soundBlocked shows the Play sound button: the browser will not start sound until
+  // the visitor has done something on the page.
+  soundBlocked() {
+    if (!this.soundButton.hidden) return;
+    this.soundButton.hidden = false;
+    this.statusEl.textContent = "Your browser is holding back the sound: press Play sound to hear the meeting.";
+  }
+
+  async playSound() {
     this.video.play().catch(() => {});
+    try {
+      // In private session there is nothing to hear; the press lets sound play later.
+      await Promise.all(this.private ? [] : [...this.audios.values()].map((a) => a.play()));
+    } catch (err) {
+      if (err.name === "NotAllowedError") return; // still held back: the button stays
+    }
+    if (document.activeElement === this.soundButton) this.audioButton.focus();
+    this.soundButton.hidden = true;
+    if (this.root.dataset.state === "connected") this.statusEl.textContent = this.liveText();
   }
 
   setAudioOnly(on) {
     this.audioOnly = on;
     localStorage.setItem("chamber.audioOnly", on ? "1" : "0");
     this.audioButton.setAttribute("aria-pressed", String(on));
+    this.sendReceive();
     this.render();
+  }
+
+  // sendReceive asks the server for video or not: with sound only it sends none,
+  // which is what helps a poor connection. If the connection is down, the next
+  // joined message shows whether it must be asked again.
+  sendReceive() {
+    if (this.client) this.client.send({ type: "receive", id: this.client.nextID("receive-"), video: !this.audioOnly });
   }
 
   setPrivate(on, message) {

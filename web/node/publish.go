@@ -1,4 +1,4 @@
-package main
+package node
 
 import (
 	"context"
@@ -16,8 +16,8 @@ import (
 // draftTimeout bounds drafting the minutes of a meeting that has just closed.
 const draftTimeout = time.Minute
 
-// drafter is the actor the server drafts minutes as when a meeting closes; the
-// minutes say they were drafted by Chamber until a clerk redrafts them.
+// drafter is the actor the node drafts minutes as when a meeting closes; the minutes
+// say they were drafted by Chamber until a clerk redrafts them.
 var drafter = agenda.Actor{Admin: true, Name: "Chamber"}
 
 // afterCommit is the Publisher of the agenda, the votes and the minutes: each event,
@@ -31,8 +31,13 @@ type afterCommit struct {
 
 	// minutes is set once the minutes service exists, before any request is served.
 	minutes *minutes.Service
+
+	stop   context.Context // cancelled by close: drafting stops
+	cancel context.CancelFunc
+
+	mu      sync.Mutex // guards stopped, and drafts.Add against drafts.Wait
+	stopped bool
 	drafts  sync.WaitGroup
-	stop    context.Context // cancelled at shutdown: drafting stops
 }
 
 var (
@@ -41,6 +46,11 @@ var (
 	_ minutes.Publisher = (*afterCommit)(nil)
 )
 
+func newAfterCommit(room bridge.Publisher, hooks *webhooks.Service, log *slog.Logger) *afterCommit {
+	stop, cancel := context.WithCancel(context.Background())
+	return &afterCommit{room: room, hooks: hooks, log: log, stop: stop, cancel: cancel}
+}
+
 func (p *afterCommit) Publish(ctx context.Context, events ...agenda.Event) {
 	p.room.Publish(ctx, events...)
 	if p.hooks != nil {
@@ -48,8 +58,7 @@ func (p *afterCommit) Publish(ctx context.Context, events ...agenda.Event) {
 	}
 	for _, e := range events {
 		if e.Type == agenda.EvMeetingClosed && p.minutes != nil {
-			p.drafts.Add(1)
-			go p.draft(e.MeetingID)
+			p.startDraft(e.MeetingID)
 		}
 	}
 }
@@ -58,15 +67,24 @@ func (p *afterCommit) PublishVote(ctx context.Context, e voting.VoteEvent) {
 	p.Publish(ctx, e.AgendaEvent())
 }
 
+// startDraft drafts the minutes of meetingID in the background, unless the node is
+// shutting down.
+func (p *afterCommit) startDraft(meetingID int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stopped {
+		p.log.Warn("minutes not drafted on closing: shutting down", "meeting", meetingID)
+		return
+	}
+	p.drafts.Add(1)
+	go p.draft(meetingID)
+}
+
 // draft drafts the minutes of a meeting that has closed. A clerk who drafted first
 // (or a meeting reopened meanwhile) is not an error worth more than a note.
 func (p *afterCommit) draft(meetingID int64) {
 	defer p.drafts.Done()
-	base := p.stop
-	if base == nil {
-		base = context.Background()
-	}
-	ctx, cancel := context.WithTimeout(base, draftTimeout)
+	ctx, cancel := context.WithTimeout(p.stop, draftTimeout)
 	defer cancel()
 	m, err := p.minutes.Draft(ctx, drafter, meetingID)
 	if err != nil {
@@ -76,5 +94,11 @@ func (p *afterCommit) draft(meetingID int64) {
 	p.log.Info("minutes drafted on closing", "meeting", meetingID, "version", m.Version)
 }
 
-// wait waits for the drafts under way.
-func (p *afterCommit) wait() { p.drafts.Wait() }
+// close stops the drafts under way and waits for them; no draft starts after it.
+func (p *afterCommit) close() {
+	p.mu.Lock()
+	p.stopped = true
+	p.mu.Unlock()
+	p.cancel()
+	p.drafts.Wait()
+}
