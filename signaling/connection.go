@@ -84,7 +84,7 @@ func (c *connection) readJoin() (joinRequest, error) {
 	}
 	m, err := DecodeClientMessage(b)
 	if err != nil {
-		c.sendError("", CodeBadMessage, "%v", err)
+		c.sendError(m.ID, CodeBadMessage, "%v", err)
 		return joinRequest{}, err
 	}
 	if m.Type != MsgJoin {
@@ -160,7 +160,7 @@ func (c *connection) readLoop() error {
 		}
 		m, err := DecodeClientMessage(b)
 		if err != nil {
-			c.sendError("", CodeBadMessage, "%v", err)
+			c.sendError(m.ID, CodeBadMessage, "%v", err)
 			continue
 		}
 		switch m.Type {

@@ -205,10 +205,10 @@ var ErrBadMessage = errors.New("bad message")
 func DecodeClientMessage(data []byte) (ClientMessage, error) {
 	var m ClientMessage
 	if err := json.Unmarshal(data, &m); err != nil {
-		return ClientMessage{}, fmt.Errorf("%w: %v", ErrBadMessage, err)
+		return ClientMessage{ID: idOf(data)}, fmt.Errorf("%w: %v", ErrBadMessage, err)
 	}
 	if err := m.validate(); err != nil {
-		return ClientMessage{}, fmt.Errorf("%w: %s: %v", ErrBadMessage, m.Type, err)
+		return ClientMessage{ID: idOf(data)}, fmt.Errorf("%w: %s: %v", ErrBadMessage, m.Type, err)
 	}
 	if m.Ballot != nil {
 		// Compact, so that the ballot is passed on as it encodes again.
@@ -219,6 +219,18 @@ func DecodeClientMessage(data []byte) (ClientMessage, error) {
 		m.Ballot = b.Bytes()
 	}
 	return m, nil
+}
+
+// idOf returns the id of a message that does not decode or is not valid, if it has
+// one that may be used as the error's ref; else "".
+func idOf(data []byte) string {
+	var m struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(data, &m) != nil || len(m.ID) > maxIDLen {
+		return ""
+	}
+	return m.ID
 }
 
 func (m *ClientMessage) validate() error {

@@ -160,12 +160,13 @@ func TestReceiveValidation(t *testing.T) {
 	defer cancel()
 
 	obs := e.join(ctx, grants("obs-1", signaling.RoleObserver), client.Options{})
-	for _, tc := range []struct{ name, msg string }{
-		{"neither kind", `{"type":"receive","id":"v1"}`},
-		{"null", `{"type":"receive","id":"v2","video":null}`},
-		{"a string", `{"type":"receive","id":"v3","video":"off"}`},
-		{"a number", `{"type":"receive","id":"v4","audio":0}`},
-		{"on another message", `{"type":"ping","id":"v5","video":false}`},
+	for _, tc := range []struct{ name, msg, ref string }{
+		{"neither kind", `{"type":"receive","id":"v1"}`, "v1"},
+		{"null", `{"type":"receive","id":"v2","video":null}`, "v2"},
+		{"a string", `{"type":"receive","id":"v3","video":"off"}`, "v3"},
+		{"a number", `{"type":"receive","id":"v4","audio":0}`, "v4"},
+		{"on another message", `{"type":"ping","id":"v5","video":false}`, "v5"},
+		{"an id that is not a string", `{"type":"receive","id":6,"video":false}`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mark := obs.Mark()
@@ -178,8 +179,8 @@ func TestReceiveValidation(t *testing.T) {
 			if err != nil {
 				t.Fatalf("waiting for an answer to %s: %v", tc.msg, err)
 			}
-			if m.Type != signaling.MsgError || m.Code != signaling.CodeBadMessage {
-				t.Errorf("answer to %s: %+v, want an error %s", tc.msg, m, signaling.CodeBadMessage)
+			if m.Type != signaling.MsgError || m.Code != signaling.CodeBadMessage || m.Ref != tc.ref {
+				t.Errorf("answer to %s: %+v, want an error %s with ref %q", tc.msg, m, signaling.CodeBadMessage, tc.ref)
 			}
 		})
 	}

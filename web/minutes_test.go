@@ -523,9 +523,9 @@ func TestPublicPages(t *testing.T) {
 		r := w.public().get(path("/meetings/%d", c.meeting)).want(http.StatusOK)
 		body := string(r.body)
 		for _, want := range append(common,
-			path(`<section id="live" class="live" data-meeting-id="%d" aria-live="polite"`, c.meeting),
+			path(`<section id="live" class="live" data-meeting-id="%d" aria-labelledby="live-heading">`, c.meeting),
 			`<script type="module" src="/static/js/watch.js"></script>`,
-			"<strong>"+c.status+"</strong>",
+			`aria-live="polite"><strong>`+c.status+"</strong>",
 			path(`href="/api/v1/councils/%d/meetings.ics"`, w.council)) {
 			if !strings.Contains(body, want) {
 				t.Errorf("meeting %d: the page lacks %q", c.meeting, want)

@@ -51,7 +51,14 @@ export class RoomPanel extends EventTarget {
     c.addEventListener("hands", (e) => this.onHands(e.detail.hands || []));
     c.addEventListener("floor", (e) => this.onFloor(e.detail.floor || null));
     c.addEventListener("error", (e) => {
-      if (e.detail.ref !== "join") this.status(e.detail.message || e.detail.code, "failed");
+      const { ref, message, code } = e.detail;
+      if (ref === "join") return; // the status line says it
+      // A control the room refused leaves the connection as it was: say so, and why.
+      if (ref && ref.startsWith("control-")) {
+        this.say(`The room did not do that: ${message || code}`);
+        return;
+      }
+      this.status(message || code, "failed");
     });
     c.start().catch(() => { /* the status line says why */ });
     this.render();

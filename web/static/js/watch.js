@@ -34,9 +34,11 @@ class Watcher {
     const r = this.root;
     r.classList.add("watch");
     if (!r.querySelector("h2")) r.prepend(el("h2", { id: "live-heading" }, "Live"));
-    this.meetingStatusEl = r.querySelector(".live-status") || el("p", { class: "live-status" });
+    // What changes is announced, each part as it changes, not the whole section:
+    // the meeting's status, the connection, the current item and each result.
+    this.meetingStatusEl = r.querySelector(".live-status") || el("p", { class: "live-status", "aria-live": "polite" });
     if (!this.meetingStatusEl.isConnected) r.querySelector("h2").after(this.meetingStatusEl);
-    this.statusEl = el("p", { class: "connection", id: "live-connection" }, "Connecting to the meeting…");
+    this.statusEl = el("p", { class: "connection", id: "live-connection", "aria-live": "polite" }, "Connecting to the meeting…");
     this.video = el("video", { class: "live-video", id: "live-video", autoplay: true, playsinline: true, muted: true,
       "aria-label": "Live video of the meeting" });
     this.video.muted = true;
@@ -49,11 +51,11 @@ class Watcher {
     this.soundButton = el("button", { type: "button", id: "play-sound", hidden: true, onclick: () => this.playSound() }, "Play sound");
     this.controls = el("div", { class: "controls" }, this.audioButton, this.soundButton);
     this.meetingStatusEl.after(this.statusEl, this.player, this.controls);
-    this.nowEl = r.querySelector("p.now") || el("p", { class: "now" });
+    this.nowEl = r.querySelector("p.now") || el("p", { class: "now", "aria-live": "polite" });
     this.nowEl.id = "live-now";
     if (!this.nowEl.isConnected) this.controls.after(this.nowEl);
     this.resultsHead = el("h3", { id: "live-results-title", hidden: true }, "Results");
-    this.results = el("ul", { class: "results", id: "live-results", "aria-labelledby": "live-results-title" });
+    this.results = el("ul", { class: "results", id: "live-results", "aria-labelledby": "live-results-title", "aria-live": "polite" });
     this.nowEl.after(this.resultsHead, this.results);
     r.append(this.audioBox);
     this.render();
