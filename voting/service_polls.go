@@ -19,7 +19,8 @@ type PollInput struct {
 	MeetingID int64 `json:"meeting_id"`
 	ItemID    int64 `json:"item_id"`
 	MotionID  int64 `json:"motion_id,omitempty"`
-	// Question is what is put to the vote; by default the item's number and title.
+	// Question is what is put to the vote; by default the motion's text, or with no
+	// motion the item's number and title.
 	Question string `json:"question,omitempty"`
 	// Options are the option keys; for, against and abstain by default (a plurality
 	// vote must name its own).
@@ -161,6 +162,15 @@ func (s *Service) define(ctx context.Context, actor agenda.Actor, in PollInput, 
 		Options: in.Options, Method: in.Method, Named: in.Recorded, LiveTally: in.ShowLiveTally,
 		OpenedAt: now, ClosesAt: in.ClosesAt.UTC().Truncate(time.Millisecond), OpenedBy: actor.UserID,
 	}
+	if p.Motion != 0 {
+		text, err := s.checkMotion(ctx, actor, r, p.Motion)
+		if err != nil {
+			return PollOpening{}, err
+		}
+		if p.Question == "" {
+			p.Question = strings.TrimSpace(text)
+		}
+	}
 	if p.Question == "" {
 		p.Question = strings.TrimSpace(r.Item.Number + " " + r.Item.Title)
 	}
@@ -200,35 +210,31 @@ func (s *Service) define(ctx context.Context, actor agenda.Actor, in PollInput, 
 		}
 		seen[o.Voter] = true
 	}
-	if p.Motion != 0 {
-		if err := s.checkMotion(ctx, actor, r, p.Motion); err != nil {
-			return PollOpening{}, err
-		}
-	}
 	return p, nil
 }
 
-// checkMotion checks that a poll's motion is an undecided motion on its item.
-func (s *Service) checkMotion(ctx context.Context, actor agenda.Actor, r agenda.Roll, id int64) error {
+// checkMotion checks that a poll's motion is an undecided motion on its item, and
+// returns its text ("" when the motions cannot be read here).
+func (s *Service) checkMotion(ctx context.Context, actor agenda.Actor, r agenda.Roll, id int64) (string, error) {
 	if s.motions == nil {
-		return nil // the database refuses a motion that does not exist
+		return "", nil // the database refuses a motion that does not exist
 	}
 	motions, err := s.motions.ListMotions(ctx, actor, r.Meeting.ID)
 	if err != nil {
-		return fromAgenda(err)
+		return "", fromAgenda(err)
 	}
 	for _, mo := range motions {
 		switch {
 		case mo.ID != id:
 		case mo.ItemID != r.Item.ID:
-			return fmt.Errorf("open a poll: %w: motion %d is on another item", ErrInvalidPoll, id)
+			return "", fmt.Errorf("open a poll: %w: motion %d is on another item", ErrInvalidPoll, id)
 		case mo.Status.Final():
-			return fmt.Errorf("open a poll: motion %d is already %s: %w", id, mo.Status, ErrConflict)
+			return "", fmt.Errorf("open a poll: motion %d is already %s: %w", id, mo.Status, ErrConflict)
 		default:
-			return nil
+			return mo.Text, nil
 		}
 	}
-	return fmt.Errorf("open a poll: %w: motion %d is not a motion of this meeting", ErrInvalidPoll, id)
+	return "", fmt.Errorf("open a poll: %w: motion %d is not a motion of this meeting", ErrInvalidPoll, id)
 }
 
 // presiding returns who presides over a poll: the member requested, who must be

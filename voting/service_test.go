@@ -1221,6 +1221,9 @@ func TestServiceMotion(t *testing.T) {
 		in.MotionID = mo.ID
 		p, err := svc.OpenPoll(w.ctx, w.clerk, in)
 		w.must(err)
+		if p.Question != mo.Text {
+			t.Errorf("a poll on a motion, with no question given, asks %q; want the motion's text %q", p.Question, mo.Text)
+		}
 		w.vote(p, w.m1, "for")
 		w.vote(p, w.m2, "against")
 		if _, err := svc.Close(w.ctx, w.chair, p.ID); err != nil {
