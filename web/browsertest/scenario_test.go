@@ -60,6 +60,7 @@ func TestWholeMeeting(t *testing.T) {
 	for i, b := range members {
 		b.open(s.signInLink(c.members[i], roomPage))
 		b.waitJS("the room page loads signed in", `location.pathname === "`+roomPage+`" && !!document.querySelector("#room")`)
+		b.waitJS("the preview shows the camera", `document.querySelector("#preview").videoWidth > 0`)
 		b.click("#enrol-button")
 		b.waitJS("the key awaits approval", `document.querySelector("#key-status").textContent.includes("waiting for a clerk")`)
 	}

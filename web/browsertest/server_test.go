@@ -167,7 +167,8 @@ func (s *server) newCouncilNotStarted(members ...string) *council {
 	c.meeting = m.ID
 	for _, in := range []agenda.ItemInput{
 		{Title: "Apologies for absence"},
-		{Title: "25/0102/FUL Land at Heol Las: 12 homes", Kind: agenda.Planning, Description: "Officer recommends approval."},
+		{Title: "25/0102/FUL Land at Heol Las: 12 homes", Kind: agenda.Planning, Description: "Officer recommends approval.",
+			Papers: []agenda.Paper{{Title: "Officer's report", URL: "https://afon.example/papers/25-0102-report.pdf"}}},
 		{Title: "Sale of the old depot", Kind: agenda.Exempt, ExemptParagraph: 3, Description: "Terms of the sale."},
 		{Title: "Any other business"},
 	} {

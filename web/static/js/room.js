@@ -226,14 +226,19 @@ class Room {
       if (p.has_floor) bits.push("has the floor");
       if (p.hand_raised) bits.push("hand raised");
       if (p.audio_muted) bits.push("muted");
+      if (p.video_muted) bits.push("camera off");
       if (p.connected === false) bits.push("reconnecting");
       li.querySelector(".name").textContent = p.name + (bits.length ? ` (${bits.join(", ")})` : "");
       li.querySelector(".initials").textContent = p.name.split(/\s+/).filter((w) => /^[A-Z]/.test(w)).slice(-2).map((w) => w[0]).join("");
+      const v = li.querySelector("video");
       if (isSelf) {
-        const v = li.querySelector("video");
         if (v.srcObject !== this.stream) v.srcObject = this.stream;
         v.hidden = !!this.cameraOff;
         li.classList.toggle("has-video", !this.cameraOff && !!this.stream);
+      } else if (v.srcObject) {
+        // A colleague's camera that is off shows their initials, not a black picture.
+        v.hidden = !!p.video_muted;
+        li.classList.toggle("has-video", !p.video_muted);
       }
     }
   }
@@ -251,6 +256,7 @@ class Room {
       v.hidden = false;
       li.classList.add("has-video");
       v.play().catch(() => {});
+      this.renderGrid(); // a camera that is off already stays hidden
     } else {
       const a = el("audio", { autoplay: true, "data-track": track.id, "data-identity": identity });
       a.srcObject = new MediaStream([track]);
