@@ -264,18 +264,13 @@ func mayVote(p *Poll, b *Ballot, v *voterRoll) error {
 // checkCasting checks a casting vote and completes its submission with the poll's
 // final result and the event that reports it.
 func (s *Service) checkCasting(ctx context.Context, actor agenda.Actor, b *Ballot, p *Poll, r agenda.Roll, now time.Time, sub *BallotSubmission) error {
-	switch {
-	case !p.CastingVote:
-		return fmt.Errorf("poll %d: %w", p.ID, ErrNoCastingVote)
-	case p.Presiding == 0 || b.Voter != p.Presiding:
+	if p.CastingVote && (p.Presiding == 0 || b.Voter != p.Presiding) {
 		return fmt.Errorf("casting vote of user %d in poll %d, presided by %d: %w", b.Voter, p.ID, p.Presiding, ErrNotPresiding)
-	case p.Closing == nil:
-		return fmt.Errorf("casting vote in poll %d: %w", p.ID, ErrPollOpen)
-	case p.Closing.Outcome != OutcomeTied:
-		return fmt.Errorf("casting vote in poll %d, which closed %s: %w", p.ID, p.Closing.Outcome, ErrNoTie)
-	case p.Result != nil:
-		return fmt.Errorf("casting vote in poll %d: the result is declared: %w", p.ID, ErrPollClosed)
-	case !slices.Contains(tiedOptions(&p.PollOpening, p.Closing.Counts), b.Choice):
+	}
+	if err := awaitsCasting(p); err != nil {
+		return fmt.Errorf("casting vote: %w", err)
+	}
+	if !slices.Contains(tiedOptions(&p.PollOpening, p.Closing.Counts), b.Choice) {
 		return fmt.Errorf("casting vote in poll %d for an option not in the equality: %w", p.ID, ErrNoTie)
 	}
 	ballots, err := s.store.Ballots(ctx, p.ID)

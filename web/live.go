@@ -127,16 +127,9 @@ func (s *Server) roomURL(ctx context.Context, meetingID int64) (string, error) {
 // The public may watch published meetings that have not closed; each address may join
 // only so often.
 func (s *Server) joinRoom(c *call) (JoinResponse, error) {
-	id, err := c.id("meeting")
+	m, err := s.liveMeeting(c)
 	if err != nil {
 		return JoinResponse{}, err
-	}
-	m, err := s.svc.GetMeeting(c.r.Context(), c.actor, id)
-	if err != nil {
-		return JoinResponse{}, err
-	}
-	if m.Status == agenda.Closed {
-		return JoinResponse{}, fmt.Errorf("meeting %d has closed: %w", id, agenda.ErrConflict)
 	}
 	g := grantsFor(c.actor, m)
 	if g.Role == signaling.RoleObserver {
@@ -150,21 +143,31 @@ func (s *Server) joinRoom(c *call) (JoinResponse, error) {
 // joinConsole admits the meeting console to the meeting's live room, for the council's
 // clerks and the committee's chair and vice-chair only (consoleGrants).
 func (s *Server) joinConsole(c *call) (JoinResponse, error) {
-	id, err := c.id("meeting")
-	if err != nil {
-		return JoinResponse{}, err
-	}
-	m, err := s.svc.GetMeeting(c.r.Context(), c.actor, id)
+	m, err := s.liveMeeting(c)
 	if err != nil {
 		return JoinResponse{}, err
 	}
 	if !c.actor.CanRun(m.CouncilID, m.CommitteeID) {
-		return JoinResponse{}, fmt.Errorf("console of meeting %d: %w", id, agenda.ErrForbidden)
-	}
-	if m.Status == agenda.Closed {
-		return JoinResponse{}, fmt.Errorf("meeting %d has closed: %w", id, agenda.ErrConflict)
+		return JoinResponse{}, fmt.Errorf("console of meeting %d: %w", m.ID, agenda.ErrForbidden)
 	}
 	return s.issueJoin(c.r.Context(), consoleGrants(grantsFor(c.actor, m)))
+}
+
+// liveMeeting reads the route's meeting as the caller may see it, refusing one that
+// has closed: its room is gone.
+func (s *Server) liveMeeting(c *call) (agenda.Meeting, error) {
+	id, err := c.id("meeting")
+	if err != nil {
+		return agenda.Meeting{}, err
+	}
+	m, err := s.svc.GetMeeting(c.r.Context(), c.actor, id)
+	if err != nil {
+		return agenda.Meeting{}, err
+	}
+	if m.Status == agenda.Closed {
+		return agenda.Meeting{}, fmt.Errorf("meeting %d has closed: %w", id, agenda.ErrConflict)
+	}
+	return m, nil
 }
 
 // issueJoin makes a join token for g and names the node to use it at.

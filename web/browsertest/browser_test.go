@@ -103,10 +103,22 @@ func newBrowser(t *testing.T, name string, extra ...chromedp.ExecAllocatorOption
 // as another person's browser would have) in the same Chromium as b.
 func (b *browser) profile(name string) *browser {
 	b.t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext())
+	return b.newTab(name, chromedp.WithNewBrowserContext())
+}
+
+// tab opens another tab in b's browser profile: it shares b's cookies and storage, as
+// a second window of the same person's browser does.
+func (b *browser) tab(name string) *browser {
+	b.t.Helper()
+	return b.newTab(name)
+}
+
+func (b *browser) newTab(name string, opts ...chromedp.ContextOption) *browser {
+	b.t.Helper()
+	ctx, cancel := chromedp.NewContext(b.ctx, opts...)
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		cancel()
-		b.t.Fatalf("open a profile for %s: %v", name, err)
+		b.t.Fatalf("open a tab for %s: %v", name, err)
 	}
 	logConsole(b.t, ctx, name)
 	b.t.Cleanup(cancel)

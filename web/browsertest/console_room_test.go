@@ -255,20 +255,6 @@ func TestChairSitsAndRunsTheRoom(t *testing.T) {
 	}
 }
 
-// tab opens another tab in b's browser profile: it shares b's cookies and storage, as
-// a second window of the same person's browser does.
-func (b *browser) tab(name string) *browser {
-	b.t.Helper()
-	ctx, cancel := chromedp.NewContext(b.ctx)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		cancel()
-		b.t.Fatalf("open a tab for %s: %v", name, err)
-	}
-	logConsole(b.t, ctx, name)
-	b.t.Cleanup(cancel)
-	return &browser{t: b.t, ctx: ctx, shots: b.shots, name: name}
-}
-
 // addSubstitute adds a councillor to the council and makes them a substitute on the
 // committee.
 func (c *council) addSubstitute(name string) int64 {
