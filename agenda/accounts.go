@@ -204,12 +204,7 @@ func (s *Service) SessionFor(ctx context.Context, cookie string) (LoginSession, 
 	if !strings.HasPrefix(cookie, sessionPrefix) {
 		return LoginSession{}, ErrBadCredentials
 	}
-	var sess LoginSession
-	err := s.store.Lookup(ctx, func(tx Tx) error {
-		var err error
-		sess, err = tx.GetSession(ctx, HashToken(cookie))
-		return err
-	})
+	sess, err := s.store.SessionByHash(ctx, HashToken(cookie))
 	if errors.Is(err, ErrNotFound) || (err == nil && !sess.ExpiresAt.After(s.clock())) {
 		return LoginSession{}, ErrBadCredentials
 	}
@@ -255,12 +250,7 @@ func (s *Service) APITokenUser(ctx context.Context, token string) (APIToken, err
 	if !strings.HasPrefix(token, APITokenPrefix) {
 		return APIToken{}, ErrBadCredentials
 	}
-	var t APIToken
-	err := s.store.Lookup(ctx, func(tx Tx) error {
-		var err error
-		t, err = tx.GetAPITokenByHash(ctx, HashToken(token))
-		return err
-	})
+	t, err := s.store.APITokenByHash(ctx, HashToken(token))
 	now := s.clock()
 	if errors.Is(err, ErrNotFound) || (err == nil && t.ExpiresAt != nil && !t.ExpiresAt.After(now)) {
 		return APIToken{}, ErrBadCredentials

@@ -9,13 +9,15 @@ import (
 // fn returns nil and rolls back otherwise; View runs fn in a read-only one. Every write
 // the Service makes, with the journal events it appends, is one Update.
 //
-// Lookup runs fn with no transaction around it, for a read of one statement, which
-// is consistent on its own: the check of a credential that every request makes
-// should cost one round trip to the database, not a transaction's three.
+// SessionByHash and APITokenByHash read the credential that every request but the
+// public's carries, outside any transaction: each is one statement, consistent on its
+// own, and the store may answer many that arrive together with one read. Both return
+// an error wrapping ErrNotFound when there is no such credential.
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error
-	Lookup(ctx context.Context, fn func(Tx) error) error
+	SessionByHash(ctx context.Context, idHash string) (LoginSession, error)
+	APITokenByHash(ctx context.Context, hash string) (APIToken, error)
 }
 
 // Tx is the agenda's persistence inside one transaction. Get methods return an error

@@ -131,21 +131,28 @@ func (l *Log) Head(ctx context.Context) (Checkpoint, error) {
 	return l.TreeHead(ctx, n)
 }
 
-// proveAppended returns the tree head of the log just after leaf index was appended
-// (size index+1) and the proof that the leaf is in it. The leaf must be stored: the
-// log's size is not read again.
-func (l *Log) proveAppended(ctx context.Context, index int64) (Checkpoint, tlog.RecordProof, error) {
-	n := index + 1
-	r := l.reader(ctx, nil)
-	h, err := tlog.TreeHash(n, r)
+// committedHead returns the unsigned checkpoint of the log at size n, from hashes
+// already committed: the caller knows the log has n leaves (a ballot's transaction
+// committed them), so its size is not read.
+func (l *Log) committedHead(ctx context.Context, n int64) (Checkpoint, error) {
+	h, err := tlog.TreeHash(n, l.reader(ctx, nil))
 	if err != nil {
-		return Checkpoint{}, nil, fmt.Errorf("log %s tree head at %d: %w", l.origin, n, err)
+		return Checkpoint{}, fmt.Errorf("log %s tree head at %d: %w", l.origin, n, err)
 	}
-	p, err := tlog.ProveRecord(n, index, r)
+	return Checkpoint{Origin: l.origin, Size: n, Hash: h}, nil
+}
+
+// proveCommitted proves that leaf index is in the log at size n, from hashes already
+// committed: as for committedHead, the log's size is not read.
+func (l *Log) proveCommitted(ctx context.Context, index, n int64) (tlog.RecordProof, error) {
+	if index < 0 || index >= n {
+		return nil, fmt.Errorf("log %s: inclusion of leaf %d in a tree of %d: %w", l.origin, index, n, ErrNotFound)
+	}
+	p, err := tlog.ProveRecord(n, index, l.reader(ctx, nil))
 	if err != nil {
-		return Checkpoint{}, nil, fmt.Errorf("log %s: inclusion of leaf %d in %d: %w", l.origin, index, n, err)
+		return nil, fmt.Errorf("log %s: inclusion of leaf %d in %d: %w", l.origin, index, n, err)
 	}
-	return Checkpoint{Origin: l.origin, Size: n, Hash: h}, p, nil
+	return p, nil
 }
 
 // InclusionProof proves that leaf index is in the log at size n.

@@ -97,6 +97,8 @@ type Service struct {
 	origins map[int64]string     // each meeting's log name as stored, which never changes
 
 	rolls *rollCache // what ballots are checked against, by journal sequence number
+
+	heads signedHeads // the signed checkpoints of receipts, by log and size
 }
 
 // throttled is a poll's progress events: when the last went out, and whether one is

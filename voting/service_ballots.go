@@ -129,7 +129,7 @@ func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot,
 	if err != nil {
 		return Receipt{}, false, s.refused(ctx, actor, sb, &b, &p, now, err)
 	}
-	receipt, err := s.receipt(ctx, p.Meeting, stored.Index)
+	receipt, err := s.receipt(ctx, p.Meeting, stored.Index, stored.ReceiptSize)
 	if err != nil {
 		return Receipt{}, false, err
 	}
@@ -159,7 +159,7 @@ func (s *Service) sentBefore(ctx context.Context, sb SignedBallot) (Receipt, boo
 	if err != nil {
 		return Receipt{}, false, err
 	}
-	r, err := s.receipt(ctx, stored.Ballot.Meeting, stored.Index)
+	r, err := s.receipt(ctx, stored.Ballot.Meeting, stored.Index, stored.ReceiptSize)
 	return r, err == nil, err
 }
 
@@ -297,19 +297,27 @@ func (s *Service) checkCasting(ctx context.Context, actor agenda.Actor, b *Ballo
 	return nil
 }
 
-// receipt returns the receipt of the ballot at index in a meeting's log: the proof
-// that it is in the log as it was just after it was appended, and that tree's
-// checkpoint. It is the same whenever it is asked for.
-func (s *Service) receipt(ctx context.Context, meetingID, index int64) (Receipt, error) {
+// receipt returns the receipt of the entry at index in a meeting's log: the proof
+// that it is in the log at size, and that tree's signed checkpoint. size is the log's
+// size when the entry's transaction committed (StoredBallot.ReceiptSize), so the
+// receipt is the same whenever it is asked for; the entries committed together share
+// one signed checkpoint, signed once and kept.
+func (s *Service) receipt(ctx context.Context, meetingID, index, size int64) (Receipt, error) {
 	log, err := s.meetingLog(ctx, meetingID)
 	if err != nil {
 		return Receipt{}, err
 	}
-	head, proof, err := log.proveAppended(ctx, index)
+	proof, err := log.proveCommitted(ctx, index, size)
 	if err != nil {
 		return Receipt{}, err
 	}
-	signed, err := s.key.Sign(head)
+	signed, err := s.heads.get(ctx, log.Origin(), size, func() ([]byte, error) {
+		head, err := log.committedHead(ctx, size)
+		if err != nil {
+			return nil, err
+		}
+		return s.key.Sign(head)
+	})
 	if err != nil {
 		return Receipt{}, err
 	}

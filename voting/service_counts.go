@@ -57,7 +57,7 @@ func (s *Service) RecordCount(ctx context.Context, actor agenda.Actor, sc Signed
 	if err != nil {
 		// The very same count again, after the poll has closed, say: its first receipt.
 		if stored, derr := s.store.CountByHash(ctx, sc.Hash()); derr == nil {
-			r, err := s.receipt(ctx, stored.Count.Meeting, stored.Index)
+			r, err := s.receipt(ctx, stored.Count.Meeting, stored.Index, stored.Index+1)
 			return r, false, err
 		}
 		return Receipt{}, false, s.countRefused(ctx, actor, sc, &c, &p, now, err)
@@ -66,7 +66,7 @@ func (s *Service) RecordCount(ctx context.Context, actor agenda.Actor, sc Signed
 	if err != nil {
 		return Receipt{}, false, s.countRefused(ctx, actor, sc, &c, &p, now, err)
 	}
-	receipt, err := s.receipt(ctx, p.Meeting, stored.Index)
+	receipt, err := s.receipt(ctx, p.Meeting, stored.Index, stored.Index+1)
 	if err != nil || dup {
 		return receipt, false, err
 	}

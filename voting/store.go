@@ -150,6 +150,10 @@ type StoredBallot struct {
 	Key        KeyID
 	Index      int64 // in the meeting's log
 	ReceivedAt time.Time
+	// ReceiptSize is the size of the log the ballot's receipt is against: the log as
+	// it was when the ballot's transaction committed, which may hold ballots committed
+	// with it (more than Index, at most the log's size).
+	ReceiptSize int64
 	// Events are the journal events written with the ballot, with their Seq; none for
 	// a duplicate.
 	Events []VoteEvent

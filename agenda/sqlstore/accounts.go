@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chamber/chamber/agenda"
+	"github.com/chamber/chamber/migrations"
 )
 
 // userColumns reads a user; invited is an account without a password.
@@ -195,4 +196,61 @@ func (t *tx) MarkLinkUsed(ctx context.Context, hash string, at time.Time) error 
 		return err
 	}
 	return fmt.Errorf("the link has already been used: %w", agenda.ErrConflict)
+}
+
+// Credentials. Every request but the public's checks one, so the checks are read
+// outside any transaction (each is one statement, consistent on its own), and those
+// that arrive together share one read (migrations.Coalescer).
+
+// maxCredentials bounds the credentials one read asks for.
+const maxCredentials = 500
+
+// SessionByHash implements agenda.Store.
+func (s *Store) SessionByHash(ctx context.Context, idHash string) (agenda.LoginSession, error) {
+	sess, ok, err := s.sessions.Get(ctx, idHash)
+	if err != nil {
+		return agenda.LoginSession{}, fmt.Errorf("session: %w", err)
+	}
+	if !ok {
+		return agenda.LoginSession{}, fmt.Errorf("session: %w", agenda.ErrNotFound)
+	}
+	return sess, nil
+}
+
+// APITokenByHash implements agenda.Store.
+func (s *Store) APITokenByHash(ctx context.Context, hash string) (agenda.APIToken, error) {
+	t, ok, err := s.tokens.Get(ctx, hash)
+	if err != nil {
+		return agenda.APIToken{}, fmt.Errorf("API token: %w", err)
+	}
+	if !ok {
+		return agenda.APIToken{}, fmt.Errorf("API token: %w", agenda.ErrNotFound)
+	}
+	return t, nil
+}
+
+func (s *Store) readSessions(ctx context.Context, hashes []string) (map[string]agenda.LoginSession, error) {
+	var rows []agenda.LoginSession
+	if err := migrations.SelectIn(ctx, s.db.Reader, &rows, `SELECT id, user_id, csrf_token, created_at, expires_at FROM sessions WHERE id IN (?)`, hashes); err != nil {
+		return nil, fmt.Errorf("read sessions: %w", err)
+	}
+	out := make(map[string]agenda.LoginSession, len(rows))
+	for _, r := range rows {
+		r.CreatedAt, r.ExpiresAt = fromDB(r.CreatedAt), fromDB(r.ExpiresAt)
+		out[r.IDHash] = r
+	}
+	return out, nil
+}
+
+func (s *Store) readTokens(ctx context.Context, hashes []string) (map[string]agenda.APIToken, error) {
+	var rows []agenda.APIToken
+	if err := migrations.SelectIn(ctx, s.db.Reader, &rows, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash IN (?)`, hashes); err != nil {
+		return nil, fmt.Errorf("read API tokens: %w", err)
+	}
+	out := make(map[string]agenda.APIToken, len(rows))
+	for _, r := range rows {
+		fixToken(&r)
+		out[r.Hash] = r
+	}
+	return out, nil
 }

@@ -2,6 +2,9 @@ package sqlstore_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -107,6 +110,11 @@ func testSessions(t *testing.T, db *migrations.DB) {
 		same(t, "GetSession", got, live)
 		return nil
 	})
+	got, err := e.st.SessionByHash(context.Background(), "live")
+	if err != nil {
+		t.Fatalf("SessionByHash: %v", err)
+	}
+	same(t, "SessionByHash", got, live)
 	// Sessions that expired at or before now are swept.
 	e.update(func(ctx context.Context, tx agenda.Tx) error { return tx.DeleteExpiredSessions(ctx, t0) })
 	e.view(func(ctx context.Context, tx agenda.Tx) error {
@@ -124,6 +132,8 @@ func testSessions(t *testing.T, db *migrations.DB) {
 		wantErr(t, "deleted session", err, agenda.ErrNotFound, "")
 		return nil
 	})
+	_, err = e.st.SessionByHash(context.Background(), "live")
+	wantErr(t, "SessionByHash of a deleted session", err, agenda.ErrNotFound, "")
 	// Signing out twice is not an error.
 	e.update(func(ctx context.Context, tx agenda.Tx) error { return tx.DeleteSession(ctx, "live") })
 }
@@ -192,22 +202,18 @@ func testAPITokens(t *testing.T, db *migrations.DB) {
 	// A user cannot delete another's token.
 	err = e.try(func(ctx context.Context, tx agenda.Tx) error { return tx.DeleteAPIToken(ctx, other.ID, forever.ID) })
 	wantErr(t, "delete another's token", err, agenda.ErrNotFound, "")
-	// A lookup outside a transaction reads what has committed: the token, then its
-	// revocation.
-	e.lookup(func(ctx context.Context, tx agenda.Tx) error {
-		got, err := tx.GetAPITokenByHash(ctx, "h1")
-		if err != nil {
-			return err
-		}
-		same(t, "token by lookup", got.ID, forever.ID)
-		return nil
-	})
+	// The credential check outside a transaction reads what has committed: the token,
+	// then its revocation.
+	ctx := context.Background()
+	got, err := e.st.APITokenByHash(ctx, "h1")
+	if err != nil {
+		t.Fatalf("APITokenByHash: %v", err)
+	}
+	same(t, "APITokenByHash", got, agenda.APIToken{ID: forever.ID, UserID: forever.UserID, Name: forever.Name, Hash: forever.Hash,
+		CreatedAt: forever.CreatedAt, LastUsedAt: &used})
 	e.update(func(ctx context.Context, tx agenda.Tx) error { return tx.DeleteAPIToken(ctx, e.user.ID, forever.ID) })
-	e.lookup(func(ctx context.Context, tx agenda.Tx) error {
-		_, err := tx.GetAPITokenByHash(ctx, "h1")
-		wantErr(t, "revoked token by lookup", err, agenda.ErrNotFound, "")
-		return nil
-	})
+	_, err = e.st.APITokenByHash(ctx, "h1")
+	wantErr(t, "revoked token", err, agenda.ErrNotFound, "")
 	e.view(func(ctx context.Context, tx agenda.Tx) error {
 		list, err := tx.ListAPITokens(ctx, e.user.ID)
 		same(t, "tokens after delete", list, []agenda.APIToken{expiring})
@@ -261,4 +267,51 @@ func testLinks(t *testing.T, db *migrations.DB) {
 	wantErr(t, "use a link twice", err, agenda.ErrConflict, "already been used")
 	err = e.try(func(ctx context.Context, tx agenda.Tx) error { return tx.MarkLinkUsed(ctx, "nope", at) })
 	wantErr(t, "use an unknown link", err, agenda.ErrNotFound, "")
+}
+
+// Many credential checks at once, as when everyone votes at once, each get their own
+// answer: the sessions and tokens that exist, and ErrNotFound for those that do not.
+func testCredentialsAtOnce(t *testing.T, db *migrations.DB) {
+	e := newEnv(t, db)
+	const n = 60
+	e.update(func(ctx context.Context, tx agenda.Tx) error {
+		for i := range n {
+			if err := tx.CreateSession(ctx, agenda.LoginSession{IDHash: fmt.Sprintf("s-%d", i), UserID: e.user.ID,
+				CSRFToken: fmt.Sprintf("csrf-%d", i), CreatedAt: t0, ExpiresAt: t0.Add(time.Hour)}); err != nil {
+				return err
+			}
+			tok := agenda.APIToken{UserID: e.user.ID, Name: fmt.Sprintf("device %d", i), Hash: fmt.Sprintf("t-%d", i), CreatedAt: t0}
+			if err := tx.CreateAPIToken(ctx, &tok); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 2 * n { // every other one does not exist
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := i / 2
+			if i%2 == 1 {
+				k += 1000
+			}
+			sess, err := e.st.SessionByHash(ctx, fmt.Sprintf("s-%d", k))
+			tok, terr := e.st.APITokenByHash(ctx, fmt.Sprintf("t-%d", k))
+			if k >= 1000 {
+				if !errors.Is(err, agenda.ErrNotFound) || !errors.Is(terr, agenda.ErrNotFound) {
+					t.Errorf("credentials %d that do not exist: %v, %v; want ErrNotFound", k, err, terr)
+				}
+				return
+			}
+			if err != nil || sess.CSRFToken != fmt.Sprintf("csrf-%d", k) {
+				t.Errorf("session %d: %+v, %v", k, sess, err)
+			}
+			if terr != nil || tok.Name != fmt.Sprintf("device %d", k) || tok.UserID != e.user.ID {
+				t.Errorf("token %d: %+v, %v", k, tok, terr)
+			}
+		}()
+	}
+	wg.Wait()
 }

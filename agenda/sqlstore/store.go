@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -28,15 +27,19 @@ import (
 
 // Store is the agenda's store over a migrated database.
 type Store struct {
-	db      *migrations.DB
-	lookups *lookups
+	db       *migrations.DB
+	tokens   *migrations.Coalescer[string, agenda.APIToken]
+	sessions *migrations.Coalescer[string, agenda.LoginSession]
 }
 
 var _ agenda.Store = (*Store)(nil)
 
 // New returns a Store over db.
 func New(db *migrations.DB) *Store {
-	return &Store{db: db, lookups: &lookups{db: db.Reader, stmts: map[string]*sqlx.Stmt{}}}
+	s := &Store{db: db}
+	s.tokens = migrations.NewCoalescer(maxCredentials, s.readTokens)
+	s.sessions = migrations.NewCoalescer(maxCredentials, s.readSessions)
+	return s
 }
 
 // maxAttempts is how many times Update runs fn on PostgreSQL when the transaction fails
@@ -72,12 +75,6 @@ func (s *Store) View(ctx context.Context, fn func(agenda.Tx) error) error {
 	return s.run(ctx, s.db.Reader, &sql.TxOptions{ReadOnly: true}, false, fn)
 }
 
-// Lookup runs fn on the read pool with no transaction: each statement fn runs is
-// consistent on its own, and fn should run one.
-func (s *Store) Lookup(ctx context.Context, fn func(agenda.Tx) error) error {
-	return fn(&tx{tx: s.lookups, dialect: s.db.Dialect})
-}
-
 func (s *Store) run(ctx context.Context, db *sqlx.DB, opts *sql.TxOptions, write bool, fn func(agenda.Tx) error) error {
 	sx, err := db.BeginTxx(ctx, opts)
 	if err != nil {
@@ -106,72 +103,11 @@ func retryable(err error) bool {
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
-// tx is one transaction, or for Lookup the read pool itself; it implements agenda.Tx.
+// tx is one transaction; it implements agenda.Tx.
 type tx struct {
-	tx      queryer
+	tx      *sqlx.Tx
 	dialect migrations.Dialect
 	write   bool
-}
-
-// queryer is what a tx runs its statements on: *sqlx.Tx, or for Lookup the read pool
-// through prepared statements (*lookups).
-type queryer interface {
-	Rebind(query string) string
-	GetContext(ctx context.Context, dest any, query string, args ...any) error
-	SelectContext(ctx context.Context, dest any, query string, args ...any) error
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row
-}
-
-// lookups runs Lookup's statements on the read pool, each prepared the first time it
-// runs and kept: the credential checks every request makes are parsed and planned
-// once, not on every request. Lookups run few distinct statements, so the map stays
-// small.
-type lookups struct {
-	db    *sqlx.DB
-	mu    sync.Mutex // guards stmts
-	stmts map[string]*sqlx.Stmt
-}
-
-func (l *lookups) stmt(ctx context.Context, query string) (*sqlx.Stmt, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if st, ok := l.stmts[query]; ok {
-		return st, nil
-	}
-	st, err := l.db.PreparexContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	l.stmts[query] = st
-	return st, nil
-}
-
-func (l *lookups) Rebind(query string) string { return l.db.Rebind(query) }
-
-func (l *lookups) GetContext(ctx context.Context, dest any, query string, args ...any) error {
-	st, err := l.stmt(ctx, query)
-	if err != nil {
-		return err
-	}
-	return st.GetContext(ctx, dest, args...)
-}
-
-func (l *lookups) SelectContext(ctx context.Context, dest any, query string, args ...any) error {
-	st, err := l.stmt(ctx, query)
-	if err != nil {
-		return err
-	}
-	return st.SelectContext(ctx, dest, args...)
-}
-
-func (l *lookups) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return nil, fmt.Errorf("a write in a lookup: %q", query)
-}
-
-// QueryRowxContext (an insert's RETURNING, which a lookup never runs) is not prepared.
-func (l *lookups) QueryRowxContext(ctx context.Context, query string, args ...any) *sqlx.Row {
-	return l.db.QueryRowxContext(ctx, query, args...)
 }
 
 var _ agenda.Tx = (*tx)(nil)

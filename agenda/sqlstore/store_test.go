@@ -28,6 +28,7 @@ func TestStore(t *testing.T) {
 		{"Users", testUsers},
 		{"Sessions", testSessions},
 		{"APITokens", testAPITokens},
+		{"CredentialsAtOnce", testCredentialsAtOnce},
 		{"Links", testLinks},
 		{"CouncilsAndPeople", testCouncilsAndPeople},
 		{"Committees", testCommittees},
@@ -119,15 +120,6 @@ func (e *env) view(fn func(ctx context.Context, tx agenda.Tx) error) {
 	ctx := context.Background()
 	if err := e.st.View(ctx, func(tx agenda.Tx) error { return fn(ctx, tx) }); err != nil {
 		e.t.Fatalf("view: %v", err)
-	}
-}
-
-// lookup runs fn outside a transaction and fails the test on error.
-func (e *env) lookup(fn func(ctx context.Context, tx agenda.Tx) error) {
-	e.t.Helper()
-	ctx := context.Background()
-	if err := e.st.Lookup(ctx, func(tx agenda.Tx) error { return fn(ctx, tx) }); err != nil {
-		e.t.Fatalf("lookup: %v", err)
 	}
 }
 

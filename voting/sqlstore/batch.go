@@ -29,7 +29,7 @@ import (
 
 const (
 	// maxBatch bounds the ballots in one transaction (and the parameters of its
-	// statements: 15 a ballot, within SQLite's 32766 and PostgreSQL's 65535).
+	// statements: 16 a ballot, within SQLite's 32766 and PostgreSQL's 65535).
 	maxBatch = 1000
 	// batchTimeout bounds one batch's transaction.
 	batchTimeout = 30 * time.Second
@@ -55,6 +55,17 @@ type pendingBallot struct {
 	err   error
 }
 
+// newPendingBallot returns a ballot ready to join a batch.
+func newPendingBallot(in voting.BallotSubmission) (*pendingBallot, error) {
+	leaf, err := voting.EncodeBallotEntry(in.Signed)
+	if err != nil {
+		return nil, err
+	}
+	h := in.Signed.Hash()
+	return &pendingBallot{in: in, leaf: leaf, hash: hex.EncodeToString(h[:]), nonce: hex.EncodeToString(in.Ballot.Nonce[:]),
+		done: make(chan struct{})}, nil
+}
+
 func (p *pendingBallot) finish(out voting.StoredBallot, dup bool, err error) {
 	p.out, p.dup, p.err = out, dup, err
 	close(p.done)
@@ -64,13 +75,10 @@ func (p *pendingBallot) finish(out voting.StoredBallot, dup bool, err error) {
 // the batch to commit, or for ctx to end (the ballot may then still commit: sending
 // it again gets its receipt).
 func (s *Store) submitBatched(ctx context.Context, in voting.BallotSubmission) (voting.StoredBallot, bool, error) {
-	leaf, err := voting.EncodeBallotEntry(in.Signed)
+	p, err := newPendingBallot(in)
 	if err != nil {
 		return voting.StoredBallot{}, false, err
 	}
-	h := in.Signed.Hash()
-	p := &pendingBallot{in: in, leaf: leaf, hash: hex.EncodeToString(h[:]), nonce: hex.EncodeToString(in.Ballot.Nonce[:]),
-		done: make(chan struct{})}
 	meeting := in.Ballot.Meeting
 	s.mu.Lock()
 	a := s.appenders[meeting]
@@ -195,14 +203,17 @@ func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
 		if err != nil {
 			return err
 		}
-		ids, err := s.insertBallots(ctx, tx, batch, accept, first)
+		// Every ballot of the batch has its receipt against the log as this transaction
+		// leaves it, so that one signed checkpoint serves them all.
+		size := first + int64(len(accept))
+		ids, err := s.insertBallots(ctx, tx, batch, accept, first, size)
 		if err != nil {
 			return err
 		}
 		for k, i := range accept {
 			p := batch[i]
 			sb := voting.StoredBallot{ID: ids[k], Signed: p.in.Signed, Ballot: p.in.Ballot, Key: p.in.Key,
-				Index: first + int64(k), ReceivedAt: p.in.ReceivedAt.UTC()}
+				Index: first + int64(k), ReceivedAt: p.in.ReceivedAt.UTC(), ReceiptSize: size}
 			outcomes[i].out = sb
 		}
 		return nil
@@ -240,8 +251,8 @@ func errSameAs(i int) error { return &sameAs{i} }
 
 // ballotsByHash returns, by hash, the stored ballots with the given hashes.
 func (s *Store) ballotsByHash(ctx context.Context, tx *sqlx.Tx, hashes []string) (map[string]voting.StoredBallot, error) {
-	q, args, err := sqlx.In(`SELECT b.hash, b.id, b.ballot, b.signature, k.public_key, b.key_id, b.log_index, b.received_at
-		FROM ballots b JOIN voting_keys k ON k.id = b.key_id WHERE b.hash IN (?)`, hashes)
+	q, args, err := sqlx.In(`SELECT b.hash, b.id, b.ballot, b.signature, k.public_key, b.key_id, b.log_index, b.received_at,
+		b.receipt_size FROM ballots b JOIN voting_keys k ON k.id = b.key_id WHERE b.hash IN (?)`, hashes)
 	if err != nil {
 		return nil, err
 	}
@@ -349,10 +360,11 @@ func (s *Store) usedNonces(ctx context.Context, tx *sqlx.Tx, batch []*pendingBal
 }
 
 // insertBallots stores the accepted ballots of a batch, the k-th at log index
-// first+k, and returns their ids in that order.
-func (s *Store) insertBallots(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot, accept []int, first int64) ([]int64, error) {
+// first+k, each with its receipt against the log of size leaves, and returns their
+// ids in that order.
+func (s *Store) insertBallots(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot, accept []int, first, size int64) ([]int64, error) {
 	const columns = `poll_id, meeting_id, voter_id, recorder_id, proxy_id, casting, choice, nonce, hash,
-		ballot, signature, key_id, cast_at, received_at, log_index`
+		ballot, signature, key_id, cast_at, received_at, log_index, receipt_size`
 	var query string
 	var args []any
 	if s.db.Dialect == migrations.Postgres {
@@ -377,26 +389,26 @@ func (s *Store) insertBallots(ctx context.Context, tx *sqlx.Tx, batch []*pending
 				text[c][k] = v
 			}
 		}
-		query = `INSERT INTO ballots (` + columns + `) SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::bigint[],
+		query = `INSERT INTO ballots (` + columns + `) SELECT *, $16::bigint FROM unnest($1::bigint[], $2::bigint[], $3::bigint[],
 			$4::bigint[], $5::bigint[], $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
 			$12::text[], $13::timestamptz[], $14::timestamptz[], $15::bigint[]) RETURNING id, log_index`
 		args = []any{pq.Array(polls), pq.Array(meetings), pq.Array(voters), pq.Array(recorders), pq.Array(proxies),
 			pq.Array(casting), pq.Array(text[0]), pq.Array(text[1]), pq.Array(text[2]), pq.Array(text[3]),
-			pq.Array(text[4]), pq.Array(text[5]), pq.Array(text[6]), pq.Array(text[7]), pq.Array(indexes)}
+			pq.Array(text[4]), pq.Array(text[5]), pq.Array(text[6]), pq.Array(text[7]), pq.Array(indexes), size}
 	} else {
 		var sb strings.Builder
-		args = make([]any, 0, 15*len(accept))
+		args = make([]any, 0, 16*len(accept))
 		sb.WriteString(`INSERT INTO ballots (` + columns + `) VALUES `)
 		for k, i := range accept {
 			if k > 0 {
 				sb.WriteString(", ")
 			}
-			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			sb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			p := batch[i]
 			b := p.in.Ballot
 			args = append(args, b.Poll, b.Meeting, b.Voter, nullID(b.Recorder), nullID(b.Proxy), b.Casting, b.Choice, p.nonce, p.hash,
 				b64.EncodeToString(p.in.Signed.Bytes), b64.EncodeToString(p.in.Signed.Signature), string(p.in.Key),
-				b.CastAt.UTC(), p.in.ReceivedAt.UTC(), first+int64(k))
+				b.CastAt.UTC(), p.in.ReceivedAt.UTC(), first+int64(k), size)
 		}
 		sb.WriteString(" RETURNING id, log_index")
 		query = tx.Rebind(sb.String())

@@ -26,51 +26,21 @@ import (
 
 // Store is a voting.Store on a Chamber database.
 type Store struct {
-	db     *migrations.DB
-	hashes *hashCache
+	db      *migrations.DB
+	hashes  *hashCache
+	lookups *lookups
 
-	mu        sync.Mutex          // guards appenders, hot
+	mu        sync.Mutex          // guards appenders
 	appenders map[int64]*appender // by meeting
-	hot       *hotStatements      // prepared on first use
-}
-
-// hotStatements are the reads every ballot makes, prepared once (on each connection
-// of the reader pool, as it is used), so that each is parsed once rather than every
-// time, and costs PostgreSQL one round trip.
-type hotStatements struct {
-	key    *sqlx.Stmt // a key by id
-	seqKey *sqlx.Stmt // a meeting's journal sequence number and a key
-}
-
-// statements returns the hot statements, preparing them on first use.
-func (s *Store) statements() (*hotStatements, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.hot != nil {
-		return s.hot, nil
-	}
-	ctx := context.Background()
-	r := s.db.Reader
-	key, err := r.PreparexContext(ctx, r.Rebind(`SELECT `+keyColumns+` FROM voting_keys WHERE id = ?`))
-	if err != nil {
-		return nil, fmt.Errorf("prepare: %w", err)
-	}
-	seqKey, err := r.PreparexContext(ctx, r.Rebind(`SELECT m.last_seq, k.id, k.user_id, k.public_key, k.label, k.enrolled_at,
-		k.approved_at, k.approved_by, k.revoked_at, k.revoked_by
-		FROM meetings m LEFT JOIN voting_keys k ON k.id = ? WHERE m.id = ?`))
-	if err != nil {
-		key.Close()
-		return nil, fmt.Errorf("prepare: %w", err)
-	}
-	s.hot = &hotStatements{key: key, seqKey: seqKey}
-	return s.hot, nil
 }
 
 var _ voting.Store = (*Store)(nil)
 
 // New returns a Store on db, which must be migrated.
 func New(db *migrations.DB) *Store {
-	return &Store{db: db, hashes: newHashCache(), appenders: map[int64]*appender{}}
+	s := &Store{db: db, hashes: newHashCache(), appenders: map[int64]*appender{}}
+	s.lookups = newLookups(s)
+	return s
 }
 
 var b64 = base64.StdEncoding
@@ -172,23 +142,6 @@ func (s *Store) CreateKey(ctx context.Context, k voting.Key) error {
 func (s *Store) key(ctx context.Context, q sqlx.QueryerContext, id voting.KeyID, lock string) (voting.Key, error) {
 	var r keyRow
 	err := sqlx.GetContext(ctx, q, &r, s.db.Rebind(`SELECT `+keyColumns+` FROM voting_keys WHERE id = ?`+lock), string(id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return voting.Key{}, fmt.Errorf("key %s: %w", id, voting.ErrNotFound)
-	}
-	if err != nil {
-		return voting.Key{}, fmt.Errorf("key %s: %w", id, err)
-	}
-	return r.key()
-}
-
-// Key implements voting.Store.
-func (s *Store) Key(ctx context.Context, id voting.KeyID) (voting.Key, error) {
-	hot, err := s.statements()
-	if err != nil {
-		return voting.Key{}, err
-	}
-	var r keyRow
-	err = hot.key.GetContext(ctx, &r, string(id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return voting.Key{}, fmt.Errorf("key %s: %w", id, voting.ErrNotFound)
 	}
@@ -993,9 +946,12 @@ type ballotRow struct {
 	KeyID      string    `db:"key_id"`
 	LogIndex   int64     `db:"log_index"`
 	ReceivedAt time.Time `db:"received_at"`
+	// ReceiptSize is NULL in rows stored before it was kept, whose receipts are
+	// against the log at log_index+1.
+	ReceiptSize sql.NullInt64 `db:"receipt_size"`
 }
 
-const ballotSelect = `SELECT b.id, b.ballot, b.signature, k.public_key, b.key_id, b.log_index, b.received_at
+const ballotSelect = `SELECT b.id, b.ballot, b.signature, k.public_key, b.key_id, b.log_index, b.received_at, b.receipt_size
 	FROM ballots b JOIN voting_keys k ON k.id = b.key_id`
 
 func (r ballotRow) stored() (voting.StoredBallot, error) {
@@ -1014,7 +970,12 @@ func (r ballotRow) stored() (voting.StoredBallot, error) {
 	if err != nil {
 		return voting.StoredBallot{}, fmt.Errorf("ballot %d: %w", r.ID, err)
 	}
-	return voting.StoredBallot{ID: r.ID, Signed: sb, Ballot: b, Key: voting.KeyID(r.KeyID), Index: r.LogIndex, ReceivedAt: r.ReceivedAt.UTC()}, nil
+	size := r.LogIndex + 1
+	if r.ReceiptSize.Valid {
+		size = r.ReceiptSize.Int64
+	}
+	return voting.StoredBallot{ID: r.ID, Signed: sb, Ballot: b, Key: voting.KeyID(r.KeyID), Index: r.LogIndex,
+		ReceivedAt: r.ReceivedAt.UTC(), ReceiptSize: size}, nil
 }
 
 // SubmitBallot implements voting.Store. Ordinary ballots go in their meeting's next
@@ -1026,7 +987,8 @@ func (s *Store) SubmitBallot(ctx context.Context, in voting.BallotSubmission) (v
 	return s.submitBatched(ctx, in)
 }
 
-// submitOne stores one ballot in a transaction of its own.
+// submitOne stores one ballot in a transaction of its own: the only leaf it appends,
+// its receipt is against the log of index+1 leaves.
 func (s *Store) submitOne(ctx context.Context, in voting.BallotSubmission) (voting.StoredBallot, bool, error) {
 	b := in.Ballot
 	leaf, err := voting.EncodeBallotEntry(in.Signed)
@@ -1106,14 +1068,15 @@ func (s *Store) submitOne(ctx context.Context, in voting.BallotSubmission) (voti
 		}
 		var id int64
 		if err := tx.GetContext(ctx, &id, tx.Rebind(`INSERT INTO ballots (poll_id, meeting_id, voter_id, recorder_id, proxy_id,
-			casting, choice, nonce, hash, ballot, signature, key_id, cast_at, received_at, log_index)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+			casting, choice, nonce, hash, ballot, signature, key_id, cast_at, received_at, log_index, receipt_size)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 			b.Poll, b.Meeting, b.Voter, nullID(b.Recorder), nullID(b.Proxy), b.Casting, b.Choice, nonce, hashHex,
 			b64.EncodeToString(in.Signed.Bytes), b64.EncodeToString(in.Signed.Signature), string(in.Key),
-			b.CastAt.UTC(), in.ReceivedAt.UTC(), index); err != nil {
+			b.CastAt.UTC(), in.ReceivedAt.UTC(), index, index+1); err != nil {
 			return fmt.Errorf("submit ballot: %w", err)
 		}
-		out = voting.StoredBallot{ID: id, Signed: in.Signed, Ballot: b, Key: in.Key, Index: index, ReceivedAt: in.ReceivedAt.UTC()}
+		out = voting.StoredBallot{ID: id, Signed: in.Signed, Ballot: b, Key: in.Key, Index: index,
+			ReceivedAt: in.ReceivedAt.UTC(), ReceiptSize: index + 1}
 		if in.Result != nil {
 			data, err := json.Marshal(in.Result)
 			if err != nil {
@@ -1220,42 +1183,6 @@ func (s *Store) Refusals(ctx context.Context, poll int64) ([]voting.Refusal, err
 		}
 	}
 	return out, nil
-}
-
-// JournalSeqAndKey implements voting.Store.
-func (s *Store) JournalSeqAndKey(ctx context.Context, meeting int64, id voting.KeyID) (int64, voting.Key, bool, error) {
-	hot, err := s.statements()
-	if err != nil {
-		return 0, voting.Key{}, false, err
-	}
-	var r struct {
-		Seq        int64          `db:"last_seq"`
-		ID         sql.NullString `db:"id"`
-		UserID     sql.NullInt64  `db:"user_id"`
-		PublicKey  sql.NullString `db:"public_key"`
-		Label      sql.NullString `db:"label"`
-		EnrolledAt sql.NullTime   `db:"enrolled_at"`
-		ApprovedAt sql.NullTime   `db:"approved_at"`
-		ApprovedBy sql.NullInt64  `db:"approved_by"`
-		RevokedAt  sql.NullTime   `db:"revoked_at"`
-		RevokedBy  sql.NullInt64  `db:"revoked_by"`
-	}
-	err = hot.seqKey.GetContext(ctx, &r, string(id), meeting)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, voting.Key{}, false, fmt.Errorf("meeting %d: %w", meeting, voting.ErrNotFound)
-	}
-	if err != nil {
-		return 0, voting.Key{}, false, fmt.Errorf("journal of meeting %d and key %s: %w", meeting, id, err)
-	}
-	if !r.ID.Valid {
-		return r.Seq, voting.Key{}, false, nil
-	}
-	k, err := keyRow{ID: r.ID.String, UserID: r.UserID.Int64, PublicKey: r.PublicKey.String, Label: r.Label.String,
-		EnrolledAt: r.EnrolledAt.Time, ApprovedAt: r.ApprovedAt, ApprovedBy: r.ApprovedBy, RevokedAt: r.RevokedAt, RevokedBy: r.RevokedBy}.key()
-	if err != nil {
-		return 0, voting.Key{}, false, err
-	}
-	return r.Seq, k, true, nil
 }
 
 // PollsOn counts the polls on an item (itemID 0: on the whole meeting): those without a

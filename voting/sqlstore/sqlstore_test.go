@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sync"
@@ -642,6 +643,44 @@ func TestJournalSeqAndKey(t *testing.T) {
 		}
 		if seq, _, ok, err := s.JournalSeqAndKey(ctx, meeting, "00000000000000000000000000000000"); err != nil || ok || seq != 1 {
 			t.Errorf("an unknown key after a poll opened: got seq %d, %v, %v; want 1, false", seq, ok, err)
+		}
+		// Many at once, as when everyone votes at once: each gets its own key, or
+		// none, and the journal as it is; a meeting that does not exist is not found.
+		all := slices.Collect(maps.Values(keys))
+		var wg sync.WaitGroup
+		for i := range 3 * len(all) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				k := all[i%len(all)]
+				switch i / len(all) {
+				case 0:
+					seq, got, ok, err := s.JournalSeqAndKey(ctx, meeting, k.ID)
+					if err != nil || !ok || seq != 1 || !reflect.DeepEqual(got, k) {
+						t.Errorf("key %d at once: seq %d, %+v, %v, %v", i, seq, got, ok, err)
+					}
+				case 1:
+					id := voting.KeyID(fmt.Sprintf("%032d", i))
+					if seq, _, ok, err := s.JournalSeqAndKey(ctx, meeting, id); err != nil || ok || seq != 1 {
+						t.Errorf("unknown key %s at once: seq %d, %v, %v", id, seq, ok, err)
+					}
+				default:
+					if _, _, _, err := s.JournalSeqAndKey(ctx, 999, k.ID); !errors.Is(err, voting.ErrNotFound) {
+						t.Errorf("no such meeting, at once: %v", err)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		// What is read is what has committed: a revocation shows at once.
+		if _, err := s.RevokeKey(ctx, k.ID, k.User, time.Date(2026, 3, 1, 19, 0, 0, 0, time.UTC)); err != nil {
+			t.Fatal(err)
+		}
+		if _, got, _, err := s.JournalSeqAndKey(ctx, meeting, k.ID); err != nil || got.RevokedAt.IsZero() {
+			t.Errorf("after revocation: %+v, %v; want the key revoked", got, err)
+		}
+		if got, err := s.Key(ctx, k.ID); err != nil || got.RevokedAt.IsZero() {
+			t.Errorf("Key after revocation: %+v, %v; want the key revoked", got, err)
 		}
 	})
 }

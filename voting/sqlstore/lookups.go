@@ -1,0 +1,123 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/chamber/chamber/migrations"
+	"github.com/chamber/chamber/voting"
+)
+
+// Every ballot is checked against its signer's key and against the roll as it stands
+// at its meeting's journal sequence number, both read afresh. When everyone votes at
+// once those reads arrive together, so they are coalesced (migrations.Coalescer): the
+// ballots that arrive while one read runs share the next, one statement for the
+// meetings and one for the keys, however many ballots there are.
+
+// maxLookups bounds the keys or meetings one read asks for.
+const maxLookups = 500
+
+// refAsk is one ballot's lookup: its meeting's journal and the key that signed it.
+type refAsk struct {
+	meeting int64
+	key     voting.KeyID
+}
+
+// refs is what a refAsk finds: the journal's sequence number and, if it is enrolled,
+// the key.
+type refs struct {
+	seq   int64
+	key   voting.Key
+	keyOK bool
+}
+
+// lookups are the store's coalesced reads.
+type lookups struct {
+	refs *migrations.Coalescer[refAsk, refs]
+	keys *migrations.Coalescer[voting.KeyID, voting.Key]
+}
+
+func newLookups(s *Store) *lookups {
+	return &lookups{
+		refs: migrations.NewCoalescer(maxLookups, s.readRefs),
+		keys: migrations.NewCoalescer(maxLookups, s.readKeys),
+	}
+}
+
+// JournalSeqAndKey implements voting.Store.
+func (s *Store) JournalSeqAndKey(ctx context.Context, meeting int64, id voting.KeyID) (int64, voting.Key, bool, error) {
+	r, ok, err := s.lookups.refs.Get(ctx, refAsk{meeting: meeting, key: id})
+	if err != nil {
+		return 0, voting.Key{}, false, fmt.Errorf("journal of meeting %d and key %s: %w", meeting, id, err)
+	}
+	if !ok {
+		return 0, voting.Key{}, false, fmt.Errorf("meeting %d: %w", meeting, voting.ErrNotFound)
+	}
+	return r.seq, r.key, r.keyOK, nil
+}
+
+// Key implements voting.Store.
+func (s *Store) Key(ctx context.Context, id voting.KeyID) (voting.Key, error) {
+	k, ok, err := s.lookups.keys.Get(ctx, id)
+	if err != nil {
+		return voting.Key{}, fmt.Errorf("key %s: %w", id, err)
+	}
+	if !ok {
+		return voting.Key{}, fmt.Errorf("key %s: %w", id, voting.ErrNotFound)
+	}
+	return k, nil
+}
+
+func (s *Store) readRefs(ctx context.Context, asks []refAsk) (map[refAsk]refs, error) {
+	seen := map[int64]bool{}
+	var meetings []int64
+	ids := make([]voting.KeyID, 0, len(asks))
+	for _, a := range asks {
+		if !seen[a.meeting] {
+			seen[a.meeting] = true
+			meetings = append(meetings, a.meeting)
+		}
+		ids = append(ids, a.key)
+	}
+	var rows []struct {
+		ID  int64 `db:"id"`
+		Seq int64 `db:"last_seq"`
+	}
+	if err := migrations.SelectIn(ctx, s.db.Reader, &rows, `SELECT id, last_seq FROM meetings WHERE id IN (?)`, meetings); err != nil {
+		return nil, fmt.Errorf("read journals: %w", err)
+	}
+	keys, err := s.readKeys(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	seqs := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		seqs[r.ID] = r.Seq
+	}
+	out := make(map[refAsk]refs, len(asks))
+	for _, a := range asks {
+		seq, ok := seqs[a.meeting]
+		if !ok {
+			continue
+		}
+		k, ok := keys[a.key]
+		out[a] = refs{seq: seq, key: k, keyOK: ok}
+	}
+	return out, nil
+}
+
+func (s *Store) readKeys(ctx context.Context, ids []voting.KeyID) (map[voting.KeyID]voting.Key, error) {
+	var rows []keyRow
+	if err := migrations.SelectIn(ctx, s.db.Reader, &rows, `SELECT `+keyColumns+` FROM voting_keys WHERE id IN (?)`, ids); err != nil {
+		return nil, fmt.Errorf("read keys: %w", err)
+	}
+	out := make(map[voting.KeyID]voting.Key, len(rows))
+	for _, r := range rows {
+		k, err := r.key()
+		if err != nil {
+			return nil, err
+		}
+		out[k.ID] = k
+	}
+	return out, nil
+}
