@@ -138,6 +138,12 @@ func (c *rollCache) read(ctx context.Context, rr RollReader, k rollKey, seq int6
 	if err != nil {
 		return nil, fromAgenda(err)
 	}
+	return c.keep(k, seq, readAt, r), nil
+}
+
+// keep keeps a roll read at readAt as the roll at journal sequence number seq, unless
+// a newer one is kept already, and returns its snapshot.
+func (c *rollCache) keep(k rollKey, seq int64, readAt time.Time, r agenda.Roll) *rollSnap {
 	snap := &rollSnap{seq: seq, readAt: readAt, roll: r, voters: map[int64]*voterRoll{}}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -151,7 +157,7 @@ func (c *rollCache) read(ctx context.Context, rr RollReader, k rollKey, seq int6
 	if old := c.rolls[k]; old == nil || old.seq <= seq {
 		c.rolls[k] = snap
 	}
-	return snap, nil
+	return snap
 }
 
 // poll returns a poll kept as it was at journal sequence number seq.

@@ -104,6 +104,7 @@ func (s *Service) OpenPoll(ctx context.Context, actor agenda.Actor, in PollInput
 		return PollView{}, forbid(actor, "open a poll")
 	}
 	now := s.clock()
+	readAt := time.Now()
 	r, err := s.roll.Roll(ctx, in.MeetingID, in.ItemID)
 	if err != nil {
 		return PollView{}, fromAgenda(err)
@@ -151,6 +152,14 @@ func (s *Service) OpenPoll(ctx context.Context, actor agenda.Actor, in PollInput
 	}
 	s.log.Info("poll opened", "meeting", m.ID, "item", p.Item, "poll", p.ID, "by", actor.UserID,
 		"eligible", len(p.Eligible), "present", p.PresentAtOpen, "quorum", p.QuorumRequired)
+	// Every ballot will be checked against the roll at the opening's journal number.
+	// If the opening is the first journal entry since the roll was read, nothing the
+	// roll holds has changed since (each change is journaled as it commits), so the
+	// ballots need not all wait for it to be read again as they arrive.
+	if ev.Seq == m.LastSeq+1 {
+		r.Meeting.LastSeq = ev.Seq
+		s.rolls.keep(rollKey{m.ID, p.Item}, ev.Seq, readAt, r)
+	}
 	s.publish(ctx, ev)
 	return viewOf(Poll{PollOpening: p}, priv), nil
 }

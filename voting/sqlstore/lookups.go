@@ -33,14 +33,22 @@ type refs struct {
 
 // lookups are the store's coalesced reads.
 type lookups struct {
-	refs *migrations.Coalescer[refAsk, refs]
-	keys *migrations.Coalescer[voting.KeyID, voting.Key]
+	refs  *migrations.Coalescer[refAsk, refs]
+	keys  *migrations.Coalescer[voting.KeyID, voting.Key]
+	polls *migrations.Coalescer[int64, polled]
+}
+
+// polled is a poll read, or why it could not be made sense of.
+type polled struct {
+	poll voting.Poll
+	err  error
 }
 
 func newLookups(s *Store) *lookups {
 	return &lookups{
-		refs: migrations.NewCoalescer(maxLookups, s.readRefs),
-		keys: migrations.NewCoalescer(maxLookups, s.readKeys),
+		refs:  migrations.NewCoalescer(maxLookups, s.readRefs),
+		keys:  migrations.NewCoalescer(maxLookups, s.readKeys),
+		polls: migrations.NewCoalescer(maxLookups, s.readPolls),
 	}
 }
 
@@ -66,6 +74,32 @@ func (s *Store) Key(ctx context.Context, id voting.KeyID) (voting.Key, error) {
 		return voting.Key{}, fmt.Errorf("key %s: %w", id, voting.ErrNotFound)
 	}
 	return k, nil
+}
+
+// Poll implements voting.Store. The first ballots of a poll that has just opened all
+// ask for it at once.
+func (s *Store) Poll(ctx context.Context, id int64) (voting.Poll, error) {
+	p, ok, err := s.lookups.polls.Get(ctx, id)
+	if err != nil {
+		return voting.Poll{}, fmt.Errorf("poll %d: %w", id, err)
+	}
+	if !ok {
+		return voting.Poll{}, fmt.Errorf("poll %d: %w", id, voting.ErrNotFound)
+	}
+	return p.poll, p.err
+}
+
+func (s *Store) readPolls(ctx context.Context, ids []int64) (map[int64]polled, error) {
+	var rows []pollRow
+	if err := migrations.SelectIn(ctx, s.db.Reader, &rows, pollSelect+` WHERE p.id IN (?)`, ids); err != nil {
+		return nil, fmt.Errorf("read polls: %w", err)
+	}
+	out := make(map[int64]polled, len(rows))
+	for _, r := range rows {
+		p, err := r.poll()
+		out[r.ID] = polled{poll: p, err: err}
+	}
+	return out, nil
 }
 
 func (s *Store) readRefs(ctx context.Context, asks []refAsk) (map[refAsk]refs, error) {

@@ -888,11 +888,7 @@ func (s *Store) SetResult(ctx context.Context, poll int64, r voting.Result, even
 	return events, nil
 }
 
-// Poll implements voting.Store.
-func (s *Store) Poll(ctx context.Context, id int64) (voting.Poll, error) {
-	return s.poll(ctx, s.db.Reader, id)
-}
-
+// poll reads a poll on q, a transaction.
 func (s *Store) poll(ctx context.Context, q sqlx.QueryerContext, id int64) (voting.Poll, error) {
 	var r pollRow
 	err := sqlx.GetContext(ctx, q, &r, s.db.Rebind(pollSelect+` WHERE p.id = ?`), id)

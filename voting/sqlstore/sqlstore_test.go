@@ -806,3 +806,38 @@ func TestDeclineCasting(t *testing.T) {
 		checkRecord(t, s, keys, 6)
 	})
 }
+
+// TestPollsAtOnce reads polls as the first ballots of a poll do, all at once: each
+// gets its poll as stored, and a poll that does not exist is not found.
+func TestPollsAtOnce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		s, _ := newStore(t, db)
+		p := opening(31, "challenge p")
+		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
+			t.Fatal(err)
+		}
+		want, err := s.Poll(ctx, p.ID)
+		if err != nil || want.ID != p.ID || want.Question != p.Question || len(want.Eligible) != len(p.Eligible) {
+			t.Fatalf("poll %d: %+v, %v", p.ID, want, err)
+		}
+		var wg sync.WaitGroup
+		for i := range 80 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if i%4 == 3 {
+					if _, err := s.Poll(ctx, 99999); !errors.Is(err, voting.ErrNotFound) {
+						t.Errorf("a poll that does not exist: %v", err)
+					}
+					return
+				}
+				got, err := s.Poll(ctx, p.ID)
+				if err != nil || !reflect.DeepEqual(got, want) {
+					t.Errorf("poll read at once: %+v, %v; want %+v", got, err, want)
+				}
+			}()
+		}
+		wg.Wait()
+	})
+}

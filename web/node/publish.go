@@ -63,8 +63,14 @@ func (p *afterCommit) Publish(ctx context.Context, events ...agenda.Event) {
 	}
 }
 
+// PublishVote sends a vote event to the room, and wakes the webhook outbox only for
+// an event in the journal: a poll's progress, sent every quarter of a second while
+// everyone votes, is not one.
 func (p *afterCommit) PublishVote(ctx context.Context, e voting.VoteEvent) {
-	p.Publish(ctx, e.AgendaEvent())
+	p.room.Publish(ctx, e.AgendaEvent())
+	if p.hooks != nil {
+		p.hooks.PublishVote(ctx, e)
+	}
 }
 
 // startDraft drafts the minutes of meetingID in the background, unless the node is
