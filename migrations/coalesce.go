@@ -2,10 +2,12 @@ package migrations
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 )
 
 // A Coalescer answers many concurrent lookups of one kind with few reads. The keys
@@ -115,12 +117,24 @@ func (c *Coalescer[K, V]) readAll(keys []K) (map[K]V, error) {
 	return out, nil
 }
 
-// SelectIn runs a query on db whose one IN (?) takes the values of list, the way a
-// Coalescer's read asks for its keys, and scans the rows into dest.
-func SelectIn(ctx context.Context, db *sqlx.DB, dest any, query string, list any) error {
-	q, args, err := sqlx.In(query, list)
-	if err != nil {
-		return err
+// SelectIn runs a query on db's read pool whose one "IN (?)" takes the values of
+// list (int64s or strings), the way a Coalescer's read asks for its keys, and scans
+// the rows into dest. The list goes as one parameter, not one each, so the statement
+// is the same however long the list: PostgreSQL takes an array (= ANY), SQLite a
+// JSON array (json_each).
+func SelectIn[T int64 | string](ctx context.Context, db *DB, dest any, query string, list []T) error {
+	var arg any
+	switch db.Dialect {
+	case Postgres:
+		query = strings.Replace(query, "IN (?)", "= ANY(?)", 1)
+		arg = pq.Array(list)
+	default:
+		query = strings.Replace(query, "IN (?)", "IN (SELECT value FROM json_each(?))", 1)
+		b, err := json.Marshal(list)
+		if err != nil {
+			return err
+		}
+		arg = string(b)
 	}
-	return db.SelectContext(ctx, dest, db.Rebind(q), args...)
+	return db.Reader.SelectContext(ctx, dest, db.Reader.Rebind(query), arg)
 }

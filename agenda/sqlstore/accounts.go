@@ -231,7 +231,7 @@ func (s *Store) APITokenByHash(ctx context.Context, hash string) (agenda.APIToke
 
 func (s *Store) readSessions(ctx context.Context, hashes []string) (map[string]agenda.LoginSession, error) {
 	var rows []agenda.LoginSession
-	if err := migrations.SelectIn(ctx, s.db.Reader, &rows, `SELECT id, user_id, csrf_token, created_at, expires_at FROM sessions WHERE id IN (?)`, hashes); err != nil {
+	if err := migrations.SelectIn(ctx, s.db, &rows, `SELECT id, user_id, csrf_token, created_at, expires_at FROM sessions WHERE id IN (?)`, hashes); err != nil {
 		return nil, fmt.Errorf("read sessions: %w", err)
 	}
 	out := make(map[string]agenda.LoginSession, len(rows))
@@ -244,7 +244,7 @@ func (s *Store) readSessions(ctx context.Context, hashes []string) (map[string]a
 
 func (s *Store) readTokens(ctx context.Context, hashes []string) (map[string]agenda.APIToken, error) {
 	var rows []agenda.APIToken
-	if err := migrations.SelectIn(ctx, s.db.Reader, &rows, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash IN (?)`, hashes); err != nil {
+	if err := migrations.SelectIn(ctx, s.db, &rows, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash IN (?)`, hashes); err != nil {
 		return nil, fmt.Errorf("read API tokens: %w", err)
 	}
 	out := make(map[string]agenda.APIToken, len(rows))

@@ -91,7 +91,7 @@ func (s *Store) Poll(ctx context.Context, id int64) (voting.Poll, error) {
 
 func (s *Store) readPolls(ctx context.Context, ids []int64) (map[int64]polled, error) {
 	var rows []pollRow
-	if err := migrations.SelectIn(ctx, s.db.Reader, &rows, pollSelect+` WHERE p.id IN (?)`, ids); err != nil {
+	if err := migrations.SelectIn(ctx, s.db, &rows, pollSelect+` WHERE p.id IN (?)`, ids); err != nil {
 		return nil, fmt.Errorf("read polls: %w", err)
 	}
 	out := make(map[int64]polled, len(rows))
@@ -117,7 +117,7 @@ func (s *Store) readRefs(ctx context.Context, asks []refAsk) (map[refAsk]refs, e
 		ID  int64 `db:"id"`
 		Seq int64 `db:"last_seq"`
 	}
-	if err := migrations.SelectIn(ctx, s.db.Reader, &rows, `SELECT id, last_seq FROM meetings WHERE id IN (?)`, meetings); err != nil {
+	if err := migrations.SelectIn(ctx, s.db, &rows, `SELECT id, last_seq FROM meetings WHERE id IN (?)`, meetings); err != nil {
 		return nil, fmt.Errorf("read journals: %w", err)
 	}
 	keys, err := s.readKeys(ctx, ids)
@@ -141,8 +141,12 @@ func (s *Store) readRefs(ctx context.Context, asks []refAsk) (map[refAsk]refs, e
 }
 
 func (s *Store) readKeys(ctx context.Context, ids []voting.KeyID) (map[voting.KeyID]voting.Key, error) {
+	text := make([]string, len(ids))
+	for i, id := range ids {
+		text[i] = string(id)
+	}
 	var rows []keyRow
-	if err := migrations.SelectIn(ctx, s.db.Reader, &rows, `SELECT `+keyColumns+` FROM voting_keys WHERE id IN (?)`, ids); err != nil {
+	if err := migrations.SelectIn(ctx, s.db, &rows, `SELECT `+keyColumns+` FROM voting_keys WHERE id IN (?)`, text); err != nil {
 		return nil, fmt.Errorf("read keys: %w", err)
 	}
 	out := make(map[voting.KeyID]voting.Key, len(rows))
