@@ -247,9 +247,7 @@ func (c *call) fail(err error) {
 func (c *call) json(status int, v any) {
 	c.w.Header().Set("Content-Type", mediaJSON)
 	c.w.WriteHeader(status)
-	enc := json.NewEncoder(c.w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	if err := json.NewEncoder(c.w).Encode(v); err != nil {
 		c.s.log.Debug("write response", "request_id", info(c.r).id, "err", err)
 	}
 }

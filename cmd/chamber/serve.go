@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -101,6 +102,9 @@ func runServe(ctx context.Context, e env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if e.getenv("GOGC") == "" {
+		debug.SetGCPercent(serveGCPercent)
+	}
 	cfg := serveConfig{
 		addr: *addr, db: db.config(logger), redisURL: *redisURL, publicURL: *publicURL, nodeID: *nodeID,
 		demo: *demo, logger: logger, shutdownTimeout: 10 * time.Second, rtc: rc, webhookNetworks: nets,
@@ -108,6 +112,13 @@ func runServe(ctx context.Context, e env, args []string) error {
 	}
 	return serve(ctx, cfg, e.stdout)
 }
+
+// serveGCPercent is the server's GOGC unless the environment sets one. What a node
+// keeps in memory is small next to what a burst of ballots or a crowd joining a room
+// allocates in passing, so letting the heap grow to four times what is live before
+// collecting costs little memory and saves a share of the CPU that everyone voting at
+// once needs (measured with chamber bench votes).
+const serveGCPercent = 300
 
 func newLogger(format string, w io.Writer) (*slog.Logger, error) {
 	switch format {
