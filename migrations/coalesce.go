@@ -78,6 +78,15 @@ func (c *Coalescer[K, V]) Get(ctx context.Context, key K) (V, bool, error) {
 	}
 }
 
+// Find is Get for a key that should exist: a missing one is the error notFound.
+func (c *Coalescer[K, V]) Find(ctx context.Context, key K, notFound error) (V, error) {
+	v, ok, err := c.Get(ctx, key)
+	if err == nil && !ok {
+		err = notFound
+	}
+	return v, err
+}
+
 // drain runs reads while there are keys waiting for one.
 func (c *Coalescer[K, V]) drain() {
 	for {

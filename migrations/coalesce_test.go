@@ -59,6 +59,13 @@ func TestCoalescerLoneLookup(t *testing.T) {
 	if got := r.snapshot(); len(got) != 2 || !slices.Equal(got[0], []int{7}) || !slices.Equal(got[1], []int{-1}) {
 		t.Fatalf("reads %v, want [[7] [-1]]", got)
 	}
+	missing := errors.New("no such thing")
+	if v, err := c.Find(context.Background(), 8, missing); err != nil || v != "8@3" {
+		t.Errorf("Find(8) = %q, %v; want 8@3", v, err)
+	}
+	if _, err := c.Find(context.Background(), -2, missing); !errors.Is(err, missing) {
+		t.Errorf("Find(-2): %v, want %v", err, missing)
+	}
 }
 
 // While a read runs, the keys asked for wait and go together in one more read, which

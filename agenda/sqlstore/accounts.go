@@ -207,24 +207,18 @@ const maxCredentials = 500
 
 // SessionByHash implements agenda.Store.
 func (s *Store) SessionByHash(ctx context.Context, idHash string) (agenda.LoginSession, error) {
-	sess, ok, err := s.sessions.Get(ctx, idHash)
+	sess, err := s.sessions.Find(ctx, idHash, agenda.ErrNotFound)
 	if err != nil {
-		return agenda.LoginSession{}, fmt.Errorf("session: %w", err)
-	}
-	if !ok {
-		return agenda.LoginSession{}, fmt.Errorf("session: %w", agenda.ErrNotFound)
+		return sess, fmt.Errorf("session: %w", err)
 	}
 	return sess, nil
 }
 
 // APITokenByHash implements agenda.Store.
 func (s *Store) APITokenByHash(ctx context.Context, hash string) (agenda.APIToken, error) {
-	t, ok, err := s.tokens.Get(ctx, hash)
+	t, err := s.tokens.Find(ctx, hash, agenda.ErrNotFound)
 	if err != nil {
-		return agenda.APIToken{}, fmt.Errorf("API token: %w", err)
-	}
-	if !ok {
-		return agenda.APIToken{}, fmt.Errorf("API token: %w", agenda.ErrNotFound)
+		return t, fmt.Errorf("API token: %w", err)
 	}
 	return t, nil
 }

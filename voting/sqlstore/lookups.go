@@ -54,24 +54,18 @@ func newLookups(s *Store) *lookups {
 
 // JournalSeqAndKey implements voting.Store.
 func (s *Store) JournalSeqAndKey(ctx context.Context, meeting int64, id voting.KeyID) (int64, voting.Key, bool, error) {
-	r, ok, err := s.lookups.refs.Get(ctx, refAsk{meeting: meeting, key: id})
+	r, err := s.lookups.refs.Find(ctx, refAsk{meeting: meeting, key: id}, voting.ErrNotFound)
 	if err != nil {
-		return 0, voting.Key{}, false, fmt.Errorf("journal of meeting %d and key %s: %w", meeting, id, err)
-	}
-	if !ok {
-		return 0, voting.Key{}, false, fmt.Errorf("meeting %d: %w", meeting, voting.ErrNotFound)
+		return 0, voting.Key{}, false, fmt.Errorf("meeting %d, key %s: %w", meeting, id, err)
 	}
 	return r.seq, r.key, r.keyOK, nil
 }
 
 // Key implements voting.Store.
 func (s *Store) Key(ctx context.Context, id voting.KeyID) (voting.Key, error) {
-	k, ok, err := s.lookups.keys.Get(ctx, id)
+	k, err := s.lookups.keys.Find(ctx, id, voting.ErrNotFound)
 	if err != nil {
 		return voting.Key{}, fmt.Errorf("key %s: %w", id, err)
-	}
-	if !ok {
-		return voting.Key{}, fmt.Errorf("key %s: %w", id, voting.ErrNotFound)
 	}
 	return k, nil
 }
@@ -79,12 +73,9 @@ func (s *Store) Key(ctx context.Context, id voting.KeyID) (voting.Key, error) {
 // Poll implements voting.Store. The first ballots of a poll that has just opened all
 // ask for it at once.
 func (s *Store) Poll(ctx context.Context, id int64) (voting.Poll, error) {
-	p, ok, err := s.lookups.polls.Get(ctx, id)
+	p, err := s.lookups.polls.Find(ctx, id, voting.ErrNotFound)
 	if err != nil {
 		return voting.Poll{}, fmt.Errorf("poll %d: %w", id, err)
-	}
-	if !ok {
-		return voting.Poll{}, fmt.Errorf("poll %d: %w", id, voting.ErrNotFound)
 	}
 	return p.poll, p.err
 }

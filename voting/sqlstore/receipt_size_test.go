@@ -49,10 +49,7 @@ func TestReceiptSizeOfABatch(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
 		ctx := context.Background()
 		s, _ := newStore(t, db)
-		p := opening(31, "challenge s")
-		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
-			t.Fatal(err)
-		}
+		p := openPoll(t, s, "challenge s")
 		a := submission(t, p, 41, 0, "for", false, "n1")
 		b := submission(t, p, 42, 0, "against", false, "n2")
 		replay := submission(t, p, 42, 0, "for", false, "n2")
@@ -173,10 +170,7 @@ func TestReceiptSizesOfConcurrentBallots(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
 		ctx := context.Background()
 		s, _ := newStore(t, db)
-		p := opening(31, "challenge m")
-		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
-			t.Fatal(err)
-		}
+		p := openPoll(t, s, "challenge m")
 		const n = 40
 		subs := make([]voting.BallotSubmission, n)
 		for i := range subs {

@@ -147,6 +147,16 @@ func event(typ string, data string) voting.VoteEvent {
 	return voting.VoteEvent{Meeting: meeting, Type: typ, At: t0, Actor: clerk, Data: []byte(data)}
 }
 
+// openPoll opens a poll on item 31 with the given challenge, and returns it.
+func openPoll(t *testing.T, s *sqlstore.Store, challenge string) voting.PollOpening {
+	t.Helper()
+	p := opening(31, challenge)
+	if _, _, err := s.OpenPoll(context.Background(), origin, &p, opened); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // opened is the OpenPoll callback of the tests: a poll.opened event naming the poll.
 func opened(p *voting.PollOpening) (voting.VoteEvent, error) {
 	return event(voting.EventPollOpened, fmt.Sprintf(`{"id":%d}`, p.ID)), nil
@@ -433,10 +443,7 @@ func TestConcurrentBallots(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
 		ctx := context.Background()
 		s, keys := newStore(t, db)
-		p := opening(31, "challenge c")
-		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
-			t.Fatal(err)
-		}
+		p := openPoll(t, s, "challenge c")
 		const rounds = 6
 		var subs []voting.BallotSubmission
 		for r := range rounds {
@@ -532,10 +539,7 @@ func TestBallotsSentTogether(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
 		ctx := context.Background()
 		s, keys := newStore(t, db)
-		p := opening(31, "challenge t")
-		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
-			t.Fatal(err)
-		}
+		p := openPoll(t, s, "challenge t")
 		same := submission(t, p, 40, 0, "for", false, "same")
 		first := submission(t, p, 41, 0, "for", false, "reused")
 		second := submission(t, p, 41, 0, "against", false, "reused")
@@ -637,10 +641,7 @@ func TestJournalSeqAndKey(t *testing.T) {
 		if err != nil || !ok || seq != 0 || !reflect.DeepEqual(got, k) {
 			t.Errorf("got seq %d, key %+v, %v, %v; want 0, %+v", seq, got, ok, err, k)
 		}
-		p := opening(31, "challenge s")
-		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
-			t.Fatal(err)
-		}
+		openPoll(t, s, "challenge s")
 		if seq, _, ok, err := s.JournalSeqAndKey(ctx, meeting, "00000000000000000000000000000000"); err != nil || ok || seq != 1 {
 			t.Errorf("an unknown key after a poll opened: got seq %d, %v, %v; want 1, false", seq, ok, err)
 		}
@@ -693,10 +694,7 @@ func TestDeclineCasting(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
 		ctx := context.Background()
 		s, keys := newStore(t, db)
-		p := opening(31, "challenge a")
-		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
-			t.Fatal(err)
-		}
+		p := openPoll(t, s, "challenge a")
 		declaration := voting.CastingDeclined{Meeting: meeting, Item: 31, Poll: p.ID, DeclaredAt: t0.Add(3 * time.Minute),
 			DeclaredBy: clerk, Presiding: chair, Reason: "The chair has left the meeting."}
 		declare := func(d voting.CastingDeclined, res voting.Result, events ...voting.VoteEvent) voting.DecideDeclined {
@@ -813,10 +811,7 @@ func TestPollsAtOnce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
 		ctx := context.Background()
 		s, _ := newStore(t, db)
-		p := opening(31, "challenge p")
-		if _, _, err := s.OpenPoll(ctx, origin, &p, opened); err != nil {
-			t.Fatal(err)
-		}
+		p := openPoll(t, s, "challenge p")
 		want, err := s.Poll(ctx, p.ID)
 		if err != nil || want.ID != p.ID || want.Question != p.Question || len(want.Eligible) != len(p.Eligible) {
 			t.Fatalf("poll %d: %+v, %v", p.ID, want, err)
