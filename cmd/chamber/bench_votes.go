@@ -48,7 +48,7 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("bench votes", e)
 	voters := fs.Int("voters", 150, "voters, each casting one ballot in each poll, all at once")
 	polls := fs.Int("polls", 10, "polls, opened one after another")
-	warmup := fs.Int("warmup", 1, "polls before those measured, to warm the server up (its connections to the database, what it reads once); their ballots are checked but not timed")
+	warmup := fs.Int("warmup", 3, "polls before those measured, to warm the server up (a fresh process faults its heap in over its first few hundred ballots, and opens its connections to the database); their ballots are checked but not timed")
 	databaseURL := fs.String("database-url", "", "PostgreSQL URL: the server runs in a fresh schema there, dropped afterwards (default: a throwaway SQLite data directory); with --server, where to measure the limit")
 	server := fs.String("server", "", "URL of a running server to measure instead (with --token, an admin's API token)")
 	token := fs.String("token", "", "an admin's API token for --server")
