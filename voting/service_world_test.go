@@ -104,7 +104,7 @@ func eventTypes(evs []voting.VoteEvent) []string {
 // vice-chair, four members and a substitute), a councillor on no committee, and
 // another council's clerk. Everyone has an approved key.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	db     *migrations.DB
 	agenda *agenda.Service
@@ -134,7 +134,7 @@ func eachWorld(t *testing.T, fn func(t *testing.T, w *world)) {
 	})
 }
 
-func newWorld(t *testing.T, db *migrations.DB) *world {
+func newWorld(t testing.TB, db *migrations.DB) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t, ctx: ctx, db: db, clock: &fakeClock{now: start}, committees: map[string]agenda.Committee{},
