@@ -28,11 +28,7 @@ func (s *Service) DeclineCasting(ctx context.Context, actor agenda.Actor, pollID
 	if actor.Anonymous() || actor.UserID == 0 {
 		return PollView{}, forbid(actor, "declare that no casting vote will come")
 	}
-	p, err := s.store.Poll(ctx, pollID)
-	if err != nil {
-		return PollView{}, err
-	}
-	r, err := s.readRoll(ctx, actor, p.Meeting, p.Item)
+	p, r, err := s.pollFor(ctx, actor, pollID)
 	if err != nil {
 		return PollView{}, err
 	}

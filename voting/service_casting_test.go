@@ -199,10 +199,7 @@ func TestServiceDeclineCastingRefused(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, w *world) {
 		// France: the president's own vote prevails; there is no casting vote to decline.
-		fr := w.meeting("france")
-		fr.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m2)
-		fr.take(standardItem)
-		p := fr.open(fr.input(standardItem))
+		_, p := w.pollIn("france", w.chair, w.vice, w.m1, w.m2)
 		w.vote(p, w.m1, "for")
 		w.vote(p, w.m2, "against")
 		_, err := w.svc.Close(w.ctx, w.clerk, p.ID)

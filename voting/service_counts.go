@@ -141,13 +141,9 @@ func (s *Service) Refusals(ctx context.Context, actor agenda.Actor, pollID int64
 	if actor.Anonymous() {
 		return nil, forbid(actor, "read refused ballots")
 	}
-	p, err := s.store.Poll(ctx, pollID)
+	_, r, err := s.pollFor(ctx, actor, pollID)
 	if err != nil {
 		return nil, err
-	}
-	r, err := s.readRoll(ctx, actor, p.Meeting, p.Item)
-	if err != nil {
-		return nil, fmt.Errorf("poll %d: %w", pollID, ErrNotFound)
 	}
 	if !actor.CanRun(r.Meeting.CouncilID, r.Meeting.CommitteeID) {
 		return nil, forbid(actor, "read the refused ballots of poll %d: only the chair or the clerk", pollID)

@@ -179,10 +179,7 @@ func TestRoomCount(t *testing.T) {
 // clerk, and nobody else, may read them.
 func TestRefusalsKept(t *testing.T) {
 	eachWorld(t, func(t *testing.T, w *world) {
-		f := w.meeting("england")
-		f.arrive(agenda.InRoom, w.chair, w.m1, w.m2, w.m3)
-		f.take(standardItem)
-		p := f.open(f.input(standardItem))
+		_, p := w.pollIn("england", w.chair, w.m1, w.m2, w.m3)
 		w.clock.Advance(time.Second)
 		tries := []struct {
 			by   agenda.Actor

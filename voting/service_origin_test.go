@@ -16,10 +16,7 @@ import (
 // the meeting's record verifies whole, under the first name.
 func TestLogKeepsItsOrigin(t *testing.T) {
 	eachWorld(t, func(t *testing.T, w *world) {
-		f := w.meeting("england")
-		f.arrive(agenda.InRoom, w.chair, w.m1, w.m2, w.m3)
-		f.take(standardItem)
-		p := f.open(f.input(standardItem))
+		f, p := w.pollIn("england", w.chair, w.m1, w.m2, w.m3)
 		first := w.ballot(p, w.m1, "for")
 		r1, err := w.svc.Cast(w.ctx, w.m1, first)
 		w.must(err)

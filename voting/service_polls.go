@@ -270,6 +270,23 @@ func presiding(r agenda.Roll, rc RollCall, requested int64) (int64, error) {
 	return 0, nil
 }
 
+// pollFor reads a poll and the roll of its item, as actor may see them. A poll on
+// business actor may not see is not found, as a poll that does not exist is.
+func (s *Service) pollFor(ctx context.Context, actor agenda.Actor, pollID int64) (Poll, agenda.Roll, error) {
+	p, err := s.store.Poll(ctx, pollID)
+	if err != nil {
+		return Poll{}, agenda.Roll{}, err
+	}
+	r, err := s.readRoll(ctx, actor, p.Meeting, p.Item)
+	if errors.Is(err, ErrNotFound) {
+		return Poll{}, agenda.Roll{}, fmt.Errorf("poll %d: %w", pollID, ErrNotFound)
+	}
+	if err != nil {
+		return Poll{}, agenda.Roll{}, err
+	}
+	return p, r, nil
+}
+
 // Close closes a poll by hand: the chair or the clerk. The quorum is checked again
 // and the poll decided; on an equality where the rules give a casting vote, it awaits
 // the presiding member's (CastCasting).
@@ -277,11 +294,7 @@ func (s *Service) Close(ctx context.Context, actor agenda.Actor, pollID int64) (
 	if actor.Anonymous() {
 		return PollView{}, forbid(actor, "close a poll")
 	}
-	p, err := s.store.Poll(ctx, pollID)
-	if err != nil {
-		return PollView{}, err
-	}
-	r, err := s.readRoll(ctx, actor, p.Meeting, p.Item)
+	p, r, err := s.pollFor(ctx, actor, pollID)
 	if err != nil {
 		return PollView{}, err
 	}
@@ -449,13 +462,9 @@ func (s *Service) saveCheckpoint(ctx context.Context, meetingID int64) {
 
 // Poll returns a poll as actor may see it: the public sees no poll on exempt business.
 func (s *Service) Poll(ctx context.Context, actor agenda.Actor, pollID int64) (PollView, error) {
-	p, err := s.store.Poll(ctx, pollID)
+	p, r, err := s.pollFor(ctx, actor, pollID)
 	if err != nil {
 		return PollView{}, err
-	}
-	r, err := s.readRoll(ctx, actor, p.Meeting, p.Item)
-	if err != nil {
-		return PollView{}, fmt.Errorf("poll %d: %w", pollID, ErrNotFound)
 	}
 	return viewOf(p, private(r)), nil
 }
@@ -512,13 +521,9 @@ type Progress struct {
 
 // Progress returns how far a poll has got, as actor may see it.
 func (s *Service) Progress(ctx context.Context, actor agenda.Actor, pollID int64) (Progress, error) {
-	p, err := s.store.Poll(ctx, pollID)
+	p, r, err := s.pollFor(ctx, actor, pollID)
 	if err != nil {
 		return Progress{}, err
-	}
-	r, err := s.readRoll(ctx, actor, p.Meeting, p.Item)
-	if err != nil {
-		return Progress{}, fmt.Errorf("poll %d: %w", pollID, ErrNotFound)
 	}
 	votes, err := s.store.Votes(ctx, pollID)
 	if err != nil {

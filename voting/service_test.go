@@ -377,10 +377,7 @@ func TestServiceTally(t *testing.T) {
 func TestServiceCastingVoteRefused(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, w *world) {
-		f := w.meeting("england")
-		f.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m2)
-		f.take(standardItem)
-		p := f.open(f.input(standardItem))
+		_, p := w.pollIn("england", w.chair, w.vice, w.m1, w.m2)
 		if _, err := w.svc.CastCasting(w.ctx, w.chair, w.ballot(p, w.chair, "for", casting)); !errors.Is(err, voting.ErrPollOpen) {
 			t.Errorf("casting vote while open: got %v, want ErrPollOpen", err)
 		}
@@ -418,10 +415,7 @@ func TestServiceCastingVoteRefused(t *testing.T) {
 func TestServiceCastRefusals(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, w *world) {
-		f := w.meeting("england")
-		f.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m2, w.m3)
-		f.take(standardItem)
-		p := f.open(f.input(standardItem))
+		_, p := w.pollIn("england", w.chair, w.vice, w.m1, w.m2, w.m3)
 		first := w.ballot(p, w.m1, "for")
 		if _, err := w.svc.Cast(w.ctx, w.m1, first); err != nil {
 			t.Fatal(err)
@@ -445,14 +439,8 @@ func TestServiceCastRefusals(t *testing.T) {
 		malformed := w.ballot(p, w.m3, "for")
 		malformed.Bytes = append(append([]byte(nil), malformed.Bytes...), 0)
 		malformed = signWith(malformed, w.privs[w.m3.UserID])
-		other := w.meeting("england")
-		other.arrive(agenda.InRoom, w.chair, w.vice, w.m1)
-		other.take(standardItem)
-		q := other.open(other.input(standardItem))
-		closed := w.meeting("england")
-		closed.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m3)
-		closed.take(standardItem)
-		c := closed.open(closed.input(standardItem))
+		_, q := w.pollIn("england", w.chair, w.vice, w.m1)
+		_, c := w.pollIn("england", w.chair, w.vice, w.m1, w.m3)
 		_, err = w.svc.Close(w.ctx, w.clerk, c.ID)
 		w.must(err)
 
@@ -516,10 +504,7 @@ func TestServiceCastRefusals(t *testing.T) {
 func TestServiceCastIdempotentAndChangedVotes(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, w *world) {
-		f := w.meeting("england")
-		f.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m2)
-		f.take(standardItem)
-		p := f.open(f.input(standardItem))
+		_, p := w.pollIn("england", w.chair, w.vice, w.m1, w.m2)
 		sb := w.ballot(p, w.m1, "for")
 		r1, err := w.svc.Cast(w.ctx, w.m1, sb)
 		w.must(err)
@@ -609,10 +594,7 @@ func TestServiceOpenPollRefused(t *testing.T) {
 		}
 
 		// With the chair absent the vice-chair presides; with neither, a member must be named.
-		noChair := w.meeting("england")
-		noChair.arrive(agenda.InRoom, w.vice, w.m1, w.m2)
-		noChair.take(standardItem)
-		p := noChair.open(noChair.input(standardItem))
+		_, p := w.pollIn("england", w.vice, w.m1, w.m2)
 		if p.Presiding != w.vice.UserID {
 			t.Errorf("presiding without the chair: got %d, want the vice-chair %d", p.Presiding, w.vice.UserID)
 		}
@@ -634,10 +616,7 @@ func TestServiceOpenPollRefused(t *testing.T) {
 func TestServiceQuorumAtClose(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, w *world) {
-		f := w.meeting("england")
-		f.arrive(agenda.InRoom, w.chair, w.vice, w.m1)
-		f.take(standardItem)
-		p := f.open(f.input(standardItem))
+		f, p := w.pollIn("england", w.chair, w.vice, w.m1)
 		w.vote(p, w.m1, "for")
 		w.clock.Advance(time.Second)
 		f.leave(w.vice)
@@ -787,10 +766,7 @@ func (f *fixture) lastSeq() int64 {
 func TestServiceProgress(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, w *world) {
-		f := w.meeting("england")
-		f.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m2)
-		f.take(standardItem)
-		p := f.open(f.input(standardItem))
+		_, p := w.pollIn("england", w.chair, w.vice, w.m1, w.m2)
 		w.vote(p, w.m1, "for")
 		for _, tc := range []struct {
 			name        string
@@ -1023,10 +999,7 @@ func TestServiceProgressThrottled(t *testing.T) {
 				defer mu.Unlock()
 				timers = append(timers, timer{d, f})
 			}})
-		f := w.meeting("england")
-		f.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m2)
-		f.take(standardItem)
-		p := f.open(f.input(standardItem))
+		_, p := w.pollIn("england", w.chair, w.vice, w.m1, w.m2)
 		cast := func(a agenda.Actor) {
 			t.Helper()
 			if _, err := svc.Cast(w.ctx, a, w.ballot(p, a, "for")); err != nil {
@@ -1306,10 +1279,7 @@ func TestServiceAgendaGuards(t *testing.T) {
 func TestServiceBallotsSeeTheRollChange(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, w *world) {
-		f := w.meeting("england")
-		f.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m2)
-		f.take(standardItem)
-		p := f.open(f.input(standardItem))
+		f, p := w.pollIn("england", w.chair, w.vice, w.m1, w.m2)
 		for _, a := range []agenda.Actor{w.chair, w.vice, w.m1, w.m2} {
 			w.vote(p, a, "for") // the roll is read, and kept
 		}

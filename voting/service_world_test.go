@@ -280,6 +280,16 @@ func (w *world) meeting(profile string) *fixture {
 	return &fixture{w: w, meeting: m, committee: cm, items: res.Items}
 }
 
+// pollIn starts a meeting of the profile's committee with present in the room, takes
+// its standard item and opens a poll on it as the clerk.
+func (w *world) pollIn(profile string, present ...agenda.Actor) (*fixture, voting.PollView) {
+	w.t.Helper()
+	f := w.meeting(profile)
+	f.arrive(agenda.InRoom, present...)
+	f.take(standardItem)
+	return f, f.open(f.input(standardItem))
+}
+
 // take makes item i the current item.
 func (f *fixture) take(i int) {
 	f.w.t.Helper()

@@ -278,14 +278,7 @@ func TestAccessibilityRoom(t *testing.T) {
 	b.click("#enrol-button")
 	b.waitJS("the key awaits approval", `document.querySelector("#key-status").textContent.includes("waiting for a clerk")`)
 	a.check("before joining")
-	var pending []struct {
-		ID string `json:"id"`
-	}
-	c.clerkAPI.do("GET", fmt.Sprintf("/api/v1/councils/%d/keys?status=pending", c.id), nil, 200, &pending)
-	if len(pending) != 1 {
-		t.Fatalf("pending keys: got %+v, want one", pending)
-	}
-	c.clerkAPI.do("POST", "/api/v1/keys/"+pending[0].ID+"/approve", nil, 200, nil)
+	c.approveKey(c.pendingKeys(t, 1)[0].ID)
 	b.click("#key-refresh")
 	b.waitJS("the key is approved", `document.querySelector("#key-status").textContent.includes("set up for voting")`)
 
@@ -371,7 +364,7 @@ func (v *goVoters) vote(meeting, poll, member int64, choice string) {
 		}
 		var key voting.Key
 		api.do("POST", "/api/v1/me/keys", map[string]string{"public_key": voting.EncodePublicKey(pub), "label": "tablet"}, 201, &key)
-		v.c.clerkAPI.do("POST", "/api/v1/keys/"+string(key.ID)+"/approve", nil, 200, nil)
+		v.c.approveKey(string(key.ID))
 		priv, v.keys[member] = p, p
 	}
 	path := fmt.Sprintf("/api/v1/meetings/%d/polls/%d", meeting, poll)

@@ -29,7 +29,7 @@ func TestClerkRunsMeeting(t *testing.T) {
 	}
 	var key voting.Key
 	memberAPI.do("POST", "/api/v1/me/keys", map[string]string{"public_key": voting.EncodePublicKey(pub), "label": "tablet"}, 201, &key)
-	c.clerkAPI.do("POST", "/api/v1/keys/"+string(key.ID)+"/approve", nil, 200, nil)
+	c.approveKey(string(key.ID))
 
 	b.open(s.signInLink(c.clerk, fmt.Sprintf("/meetings/%d/console", c.meeting)))
 	b.waitJS("the console is ready", `document.querySelector("#console-status").textContent === "Ready."`)

@@ -53,18 +53,14 @@ func TestCouncillorVotes(t *testing.T) {
 	// Set the device up for voting; a clerk approves its key.
 	b.click("#enrol-button")
 	b.waitJS("the key awaits approval", `document.querySelector("#key-status").textContent.includes("waiting for a clerk")`)
-	var pending []struct {
-		ID   string `json:"id"`
-		User int64  `json:"user"`
-	}
-	c.clerkAPI.do("GET", fmt.Sprintf("/api/v1/councils/%d/keys?status=pending", c.id), nil, 200, &pending)
-	if len(pending) != 1 || pending[0].User != voter {
-		t.Fatalf("pending keys: got %+v, want one of user %d", pending, voter)
+	pending := c.pendingKeys(t, 1)
+	if pending[0].User != voter {
+		t.Fatalf("pending key of user %d, want user %d", pending[0].User, voter)
 	}
 	if got := eval[bool](b, `document.querySelector("#key-status").textContent.includes("`+pending[0].ID+`")`); !got {
 		t.Errorf("the page does not name the pending key %s", pending[0].ID)
 	}
-	c.clerkAPI.do("POST", "/api/v1/keys/"+pending[0].ID+"/approve", nil, 200, nil)
+	c.approveKey(pending[0].ID)
 	b.click("#key-refresh")
 	b.waitJS("the key is approved", `document.querySelector("#key-status").textContent.includes("set up for voting")`)
 	if ext := eval[bool](b, `(async () => { const {storedKey} = await import("/static/js/keys.js");

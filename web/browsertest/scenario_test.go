@@ -64,16 +64,8 @@ func TestWholeMeeting(t *testing.T) {
 		b.click("#enrol-button")
 		b.waitJS("the key awaits approval", `document.querySelector("#key-status").textContent.includes("waiting for a clerk")`)
 	}
-	var pending []struct {
-		ID   string `json:"id"`
-		User int64  `json:"user"`
-	}
-	c.clerkAPI.do("GET", fmt.Sprintf("/api/v1/councils/%d/keys?status=pending", c.id), nil, 200, &pending)
-	if len(pending) != len(names) {
-		t.Fatalf("pending keys: %+v, want one for each councillor", pending)
-	}
-	for _, k := range pending {
-		c.clerkAPI.do("POST", "/api/v1/keys/"+k.ID+"/approve", nil, 200, nil)
+	for _, k := range c.pendingKeys(t, len(names)) {
+		c.approveKey(k.ID)
 	}
 	for i, b := range members {
 		b.click("#key-refresh")

@@ -187,6 +187,29 @@ func (s *server) newCouncilNotStarted(members ...string) *council {
 
 func (c *council) path(p string) string { return fmt.Sprintf("/api/v1/meetings/%d%s", c.meeting, p) }
 
+// pendingKey is a device key awaiting a clerk's approval.
+type pendingKey struct {
+	ID   string `json:"id"`
+	User int64  `json:"user"`
+}
+
+// pendingKeys returns the council's keys awaiting approval, as the clerk lists them,
+// and fails the test unless there are n.
+func (c *council) pendingKeys(t *testing.T, n int) []pendingKey {
+	t.Helper()
+	var pending []pendingKey
+	c.clerkAPI.do("GET", fmt.Sprintf("/api/v1/councils/%d/keys?status=pending", c.id), nil, 200, &pending)
+	if len(pending) != n {
+		t.Fatalf("pending keys: got %+v, want %d", pending, n)
+	}
+	return pending
+}
+
+// approveKey approves a device key as the clerk.
+func (c *council) approveKey(id string) {
+	c.clerkAPI.do("POST", "/api/v1/keys/"+id+"/approve", nil, 200, nil)
+}
+
 // signInLink returns a link that signs the user in and leads to page.
 func (s *server) signInLink(userID int64, page string) string {
 	s.t.Helper()
