@@ -25,7 +25,8 @@ import (
 // the next (group commit): one lock, one append of many leaves and one commit for all
 // of them. Each ballot is still checked on its own inside the transaction, and
 // refused on its own; none is acknowledged before the transaction that holds it has
-// committed.
+// committed. On PostgreSQL a batch first tries to go in a single statement instead
+// (batch_once.go).
 
 const (
 	// maxBatch bounds the ballots in one transaction (and the parameters of its
@@ -120,12 +121,16 @@ func (s *Store) drain(a *appender, meeting int64) {
 	}
 }
 
-// commitBatch writes a batch in one transaction. If the transaction fails as a whole,
-// which one bad ballot could cause, each ballot is tried again in a transaction of its
-// own, so that the others are not refused with it.
+// commitBatch writes a batch at once if it can (PostgreSQL), else in one transaction:
+// the careful way. If the transaction fails as a whole, which one bad ballot could
+// cause, each ballot is tried again in a transaction of its own, so that the others
+// are not refused with it.
 func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
+	if s.db.Dialect == migrations.Postgres && s.commitAtOnce(ctx, meeting, batch) {
+		return
+	}
 	type outcome struct {
 		out voting.StoredBallot
 		dup bool
@@ -359,46 +364,23 @@ func (s *Store) usedNonces(ctx context.Context, tx *sqlx.Tx, batch []*pendingBal
 	return out, again, nil
 }
 
+// ballotColumns are the columns a ballot is stored in.
+const ballotColumns = `poll_id, meeting_id, voter_id, recorder_id, proxy_id, casting, choice, nonce, hash,
+	ballot, signature, key_id, cast_at, received_at, log_index, receipt_size`
+
 // insertBallots stores the accepted ballots of a batch, the k-th at log index
 // first+k, each with its receipt against the log of size leaves, and returns their
 // ids in that order.
 func (s *Store) insertBallots(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot, accept []int, first, size int64) ([]int64, error) {
-	const columns = `poll_id, meeting_id, voter_id, recorder_id, proxy_id, casting, choice, nonce, hash,
-		ballot, signature, key_id, cast_at, received_at, log_index, receipt_size`
 	var query string
 	var args []any
 	if s.db.Dialect == migrations.Postgres {
-		// One array a column: a statement of the same small size however many ballots,
-		// which PostgreSQL parses and plans in no time.
-		n := len(accept)
-		polls, meetings, voters, indexes := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
-		recorders, proxies := make([]sql.NullInt64, n), make([]sql.NullInt64, n)
-		casting := make([]bool, n)
-		var text [8][]string // choice, nonce, hash, ballot, signature, key, cast at, received at
-		for i := range text {
-			text[i] = make([]string, n)
-		}
-		for k, i := range accept {
-			p := batch[i]
-			b := p.in.Ballot
-			polls[k], meetings[k], voters[k], indexes[k] = b.Poll, b.Meeting, b.Voter, first+int64(k)
-			recorders[k], proxies[k], casting[k] = nullID(b.Recorder), nullID(b.Proxy), b.Casting
-			for c, v := range []string{b.Choice, p.nonce, p.hash, b64.EncodeToString(p.in.Signed.Bytes),
-				b64.EncodeToString(p.in.Signed.Signature), string(p.in.Key),
-				b.CastAt.UTC().Format(pgTime), p.in.ReceivedAt.UTC().Format(pgTime)} {
-				text[c][k] = v
-			}
-		}
-		query = `INSERT INTO ballots (` + columns + `) SELECT *, $16::bigint FROM unnest($1::bigint[], $2::bigint[], $3::bigint[],
-			$4::bigint[], $5::bigint[], $6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
-			$12::text[], $13::timestamptz[], $14::timestamptz[], $15::bigint[]) RETURNING id, log_index`
-		args = []any{pq.Array(polls), pq.Array(meetings), pq.Array(voters), pq.Array(recorders), pq.Array(proxies),
-			pq.Array(casting), pq.Array(text[0]), pq.Array(text[1]), pq.Array(text[2]), pq.Array(text[3]),
-			pq.Array(text[4]), pq.Array(text[5]), pq.Array(text[6]), pq.Array(text[7]), pq.Array(indexes), size}
+		query = `INSERT INTO ballots (` + ballotColumns + `) SELECT *, $16::bigint FROM ` + ballotsUnnest + ` RETURNING id, log_index`
+		args = append(ballotArrays(batch, accept, first), size)
 	} else {
 		var sb strings.Builder
 		args = make([]any, 0, 16*len(accept))
-		sb.WriteString(`INSERT INTO ballots (` + columns + `) VALUES `)
+		sb.WriteString(`INSERT INTO ballots (` + ballotColumns + `) VALUES `)
 		for k, i := range accept {
 			if k > 0 {
 				sb.WriteString(", ")
@@ -432,6 +414,40 @@ func (s *Store) insertBallots(ctx context.Context, tx *sqlx.Tx, batch []*pending
 		ids[k] = r.ID
 	}
 	return ids, nil
+}
+
+// ballotsUnnest turns the arrays of ballotArrays, parameters $1 to $15, into rows of
+// the ballots table's columns, but for receipt_size.
+const ballotsUnnest = `unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[],
+	$6::boolean[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+	$13::timestamptz[], $14::timestamptz[], $15::bigint[])`
+
+// ballotArrays returns the accepted ballots of a batch, the k-th at log index first+k,
+// as one array a column, for ballotsUnnest: a statement of the same small size however
+// many ballots, which PostgreSQL parses and plans in no time.
+func ballotArrays(batch []*pendingBallot, accept []int, first int64) []any {
+	n := len(accept)
+	polls, meetings, voters, indexes := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	recorders, proxies := make([]sql.NullInt64, n), make([]sql.NullInt64, n)
+	casting := make([]bool, n)
+	var text [8][]string // choice, nonce, hash, ballot, signature, key, cast at, received at
+	for i := range text {
+		text[i] = make([]string, n)
+	}
+	for k, i := range accept {
+		p := batch[i]
+		b := p.in.Ballot
+		polls[k], meetings[k], voters[k], indexes[k] = b.Poll, b.Meeting, b.Voter, first+int64(k)
+		recorders[k], proxies[k], casting[k] = nullID(b.Recorder), nullID(b.Proxy), b.Casting
+		for c, v := range []string{b.Choice, p.nonce, p.hash, b64.EncodeToString(p.in.Signed.Bytes),
+			b64.EncodeToString(p.in.Signed.Signature), string(p.in.Key),
+			b.CastAt.UTC().Format(pgTime), p.in.ReceivedAt.UTC().Format(pgTime)} {
+			text[c][k] = v
+		}
+	}
+	return []any{pq.Array(polls), pq.Array(meetings), pq.Array(voters), pq.Array(recorders), pq.Array(proxies),
+		pq.Array(casting), pq.Array(text[0]), pq.Array(text[1]), pq.Array(text[2]), pq.Array(text[3]),
+		pq.Array(text[4]), pq.Array(text[5]), pq.Array(text[6]), pq.Array(text[7]), pq.Array(indexes)}
 }
 
 // pgTime is how times go into PostgreSQL arrays: to the microsecond, with the zone.

@@ -21,3 +21,6 @@ func (s *Store) CommitTogether(meeting int64, subs []voting.BallotSubmission) ([
 	}
 	return out, dup, errs, nil
 }
+
+// BatchesAtOnce returns how many batches the store has written in one statement.
+func (s *Store) BatchesAtOnce() int64 { return s.atOnce.Load() }

@@ -11,24 +11,32 @@ import (
 // changes once committed, so a receipt or proof needs no query for the hashes it has
 // read before or that this process appended. Hashes appended by a transaction join
 // the cache only once it has committed.
+//
+// It also keeps the size each meeting's log had after the last append this process
+// committed to it: a guess, since another node may have appended since, which a batch
+// of ballots writes on only if the log still has that size (see commitAtOnce).
 type hashCache struct {
-	mu      sync.Mutex                    // guards logs, size, pending
+	mu      sync.Mutex                    // guards logs, size, pending, leaves
 	logs    map[int64]map[int64]tlog.Hash // meeting → storage index → hash
 	size    int                           // hashes held
 	pending map[*sqlx.Tx][]appendedHashes // appended by transactions not yet committed
+	leaves  map[int64]int64               // meeting → the log's size after this process's last append
 }
 
 // maxCachedHashes bounds the cache (some 10 MB); past it, it starts again empty.
 const maxCachedHashes = 1 << 17
 
+// appendedHashes is one append: the hashes stored from storage index start, which
+// left the meeting's log with leaves leaves.
 type appendedHashes struct {
 	meeting int64
 	start   int64
 	hashes  []tlog.Hash
+	leaves  int64
 }
 
 func newHashCache() *hashCache {
-	return &hashCache{logs: map[int64]map[int64]tlog.Hash{}, pending: map[*sqlx.Tx][]appendedHashes{}}
+	return &hashCache{logs: map[int64]map[int64]tlog.Hash{}, pending: map[*sqlx.Tx][]appendedHashes{}, leaves: map[int64]int64{}}
 }
 
 // lookup returns the hashes of a meeting's log at the storage indexes it holds, and
@@ -75,11 +83,11 @@ func (c *hashCache) room(meeting int64, n int) map[int64]tlog.Hash {
 	return log
 }
 
-// pend notes hashes a transaction appended at storage indexes start, start+1, ….
-func (c *hashCache) pend(tx *sqlx.Tx, meeting, start int64, hashes []tlog.Hash) {
+// pend notes an append of a transaction not yet committed.
+func (c *hashCache) pend(tx *sqlx.Tx, a appendedHashes) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.pending[tx] = append(c.pending[tx], appendedHashes{meeting: meeting, start: start, hashes: hashes})
+	c.pending[tx] = append(c.pending[tx], a)
 }
 
 // commit adds the hashes a transaction appended, now that it has committed.
@@ -87,16 +95,46 @@ func (c *hashCache) commit(tx *sqlx.Tx) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, a := range c.pending[tx] {
-		log := c.room(a.meeting, len(a.hashes))
-		for i, h := range a.hashes {
-			idx := a.start + int64(i)
-			if _, ok := log[idx]; !ok {
-				log[idx] = h
-				c.size++
-			}
-		}
+		c.add(a)
 	}
 	delete(c.pending, tx)
+}
+
+// appended adds a committed append.
+func (c *hashCache) appended(a appendedHashes) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.add(a)
+}
+
+func (c *hashCache) add(a appendedHashes) {
+	log := c.room(a.meeting, len(a.hashes))
+	for i, h := range a.hashes {
+		idx := a.start + int64(i)
+		if _, ok := log[idx]; !ok {
+			log[idx] = h
+			c.size++
+		}
+	}
+	// Transactions that appended one after another may report their commits in
+	// either order; a log only grows.
+	c.leaves[a.meeting] = max(c.leaves[a.meeting], a.leaves)
+}
+
+// lastSize returns the size a meeting's log had after the last append this process
+// committed to it, if it knows.
+func (c *hashCache) lastSize(meeting int64) (int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.leaves[meeting]
+	return n, ok
+}
+
+// forgetSize drops what lastSize knows of a meeting's log, found out of date.
+func (c *hashCache) forgetSize(meeting int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.leaves, meeting)
 }
 
 // discard forgets what a transaction that did not commit appended.

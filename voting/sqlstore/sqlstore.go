@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -32,6 +33,8 @@ type Store struct {
 
 	mu        sync.Mutex          // guards appenders
 	appenders map[int64]*appender // by meeting
+
+	atOnce atomic.Int64 // batches written in one statement (see commitAtOnce), for tests
 }
 
 var _ voting.Store = (*Store)(nil)
@@ -362,7 +365,7 @@ func (l *logStore) Append(ctx context.Context, n int64, leaves [][]byte, start i
 		l.size = n + int64(len(leaves))
 	}
 	if l.tx != nil {
-		l.s.hashes.pend(l.tx, l.meeting, start, hashes)
+		l.s.hashes.pend(l.tx, appendedHashes{meeting: l.meeting, start: start, hashes: hashes, leaves: n + int64(len(leaves))})
 	}
 	return nil
 }
@@ -376,13 +379,7 @@ func (l *logStore) appendPostgres(ctx context.Context, n int64, data []string, s
 	var moved int
 	err := sqlx.GetContext(ctx, l.q, &moved, `WITH moved AS (
 			UPDATE vote_logs SET size = $2 WHERE meeting_id = $1 AND size = $3 RETURNING 1
-		), leaves AS (
-			INSERT INTO vote_log_leaves (meeting_id, idx, data)
-			SELECT $1, $3 + t.ord - 1, t.v FROM unnest($4::text[]) WITH ORDINALITY AS t(v, ord) WHERE EXISTS (SELECT 1 FROM moved)
-		), hashes AS (
-			INSERT INTO vote_log_hashes (meeting_id, idx, hash)
-			SELECT $1, $5 + t.ord - 1, t.v FROM unnest($6::text[]) WITH ORDINALITY AS t(v, ord) WHERE EXISTS (SELECT 1 FROM moved)
-		)
+		), `+appendedAfterMove("$1", "$3", "$4", "$5", "$6")+`
 		SELECT COUNT(*) FROM moved`,
 		l.meeting, n+int64(len(data)), n, pq.Array(data), start, pq.Array(text))
 	if err != nil {
@@ -392,6 +389,22 @@ func (l *logStore) appendPostgres(ctx context.Context, n int64, data []string, s
 		return fmt.Errorf("append to log at %d: %w", n, voting.ErrConflict)
 	}
 	return nil
+}
+
+// appendedAfterMove is the part of a WITH clause that inserts a log's new leaves and
+// hashes, given as text arrays, if its CTE "moved" moved the log's size on: the
+// parameters name the meeting, the log's size before, the leaves, the storage index
+// of the first hash and the hashes.
+func appendedAfterMove(meeting, n, leaves, start, hashes string) string {
+	return `leaves AS (
+			INSERT INTO vote_log_leaves (meeting_id, idx, data)
+			SELECT ` + meeting + `, ` + n + ` + t.ord - 1, t.v FROM unnest(` + leaves + `::text[]) WITH ORDINALITY AS t(v, ord)
+			WHERE EXISTS (SELECT 1 FROM moved)
+		), hashes AS (
+			INSERT INTO vote_log_hashes (meeting_id, idx, hash)
+			SELECT ` + meeting + `, ` + start + ` + t.ord - 1, t.v FROM unnest(` + hashes + `::text[]) WITH ORDINALITY AS t(v, ord)
+			WHERE EXISTS (SELECT 1 FROM moved)
+		)`
 }
 
 // insertIndexed inserts values into one of the log's tables at indexes start,

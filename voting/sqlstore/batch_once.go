@@ -1,0 +1,119 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+	"golang.org/x/mod/sumdb/tlog"
+
+	"github.com/chamber/chamber/voting"
+)
+
+// On PostgreSQL every statement is a round trip, and while a burst of ballots keeps
+// the server's processors busy each round trip waits its turn to be scheduled twice,
+// once in the database and once here: a batch of seven round trips (begin, lock, the
+// polls, the nonces, the append, the insert, commit) took longer to commit one ballot
+// than the burst took to arrive. So a batch first tries to go in one statement,
+// committed on its own, written on what this process knows of the meeting's log: its
+// size after the last append committed here, and its hashes. The statement writes
+// only if the log still has that size and every poll the batch votes in is still open
+// with no count of hands, which everything else that writes to the log or closes a
+// poll changes under the log's lock; and the ballots' unique keys refuse a nonce used
+// before or a ballot sent again. When any of that does not hold, nothing is written
+// and the batch goes the careful way (commitBatch), which reads all of it under the
+// lock and answers each ballot on its own.
+
+// commitAtOnce writes a batch of ordinary ballots in one statement, if it can, and
+// says whether it did; if it did, every ballot of the batch has its outcome.
+func (s *Store) commitAtOnce(ctx context.Context, meeting int64, batch []*pendingBallot) bool {
+	n, ok := s.hashes.lastSize(meeting)
+	if !ok {
+		return false
+	}
+	// The same ballot twice in the batch, or two ballots with one nonce: the careful way.
+	seen := make(map[string]bool, 2*len(batch))
+	var polls []int64
+	pollSeen := map[int64]bool{}
+	leaves := make([][]byte, len(batch))
+	accept := make([]int, len(batch))
+	for i, p := range batch {
+		b := p.in.Ballot
+		nonceKey := fmt.Sprintf("%d/%d/%s", b.Poll, b.Voter, p.nonce)
+		if seen[p.hash] || seen[nonceKey] || b.Meeting != meeting {
+			return false
+		}
+		seen[p.hash], seen[nonceKey] = true, true
+		if !pollSeen[b.Poll] {
+			pollSeen[b.Poll] = true
+			polls = append(polls, b.Poll)
+		}
+		leaves[i], accept[i] = p.leaf, i
+	}
+	plan := &plannedAppend{logStore: &logStore{s: s, q: s.db.Reader, meeting: meeting}, n: n}
+	if _, err := voting.NewLog("", plan).Append(ctx, leaves...); err != nil {
+		return false
+	}
+	size := n + int64(len(batch))
+	data := make([]string, len(leaves))
+	for i, leaf := range leaves {
+		data[i] = b64.EncodeToString(leaf)
+	}
+	hashes := make([]string, len(plan.hashes))
+	for i, h := range plan.hashes {
+		hashes[i] = h.String()
+	}
+	args := append(ballotArrays(batch, accept, n), size, meeting, n, pq.Array(polls), len(polls),
+		pq.Array(data), plan.start, pq.Array(hashes))
+	var rows []struct {
+		ID    int64 `db:"id"`
+		Index int64 `db:"log_index"`
+	}
+	err := sqlx.SelectContext(ctx, s.db, &rows, `WITH moved AS (
+			UPDATE vote_logs SET size = $16 WHERE meeting_id = $17 AND size = $18
+			AND (SELECT COUNT(*) FROM polls WHERE id = ANY($19::bigint[]) AND meeting_id = $17
+				AND closed_at IS NULL AND room_hands = 0) = $20
+			RETURNING 1
+		), `+appendedAfterMove("$17", "$18", "$21", "$22", "$23")+`
+		INSERT INTO ballots (`+ballotColumns+`) SELECT *, $16::bigint FROM `+ballotsUnnest+`
+		WHERE EXISTS (SELECT 1 FROM moved) RETURNING id, log_index`, args...)
+	if err != nil || len(rows) != len(batch) {
+		// Nothing was written: an error undoes the whole statement, and without the
+		// log's move nothing is inserted. (Had the connection failed after the commit,
+		// the careful way finds the ballots stored and answers them as stored.)
+		s.hashes.forgetSize(meeting)
+		return false
+	}
+	s.atOnce.Add(1)
+	s.hashes.appended(appendedHashes{meeting: meeting, start: plan.start, hashes: plan.hashes, leaves: size})
+	ids := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		ids[r.Index] = r.ID
+	}
+	for k, p := range batch {
+		index := n + int64(k)
+		p.finish(voting.StoredBallot{ID: ids[index], Signed: p.in.Signed, Ballot: p.in.Ballot, Key: p.in.Key,
+			Index: index, ReceivedAt: p.in.ReceivedAt.UTC(), ReceiptSize: size}, false, nil)
+	}
+	return true
+}
+
+// plannedAppend is a log store that stores nothing: it answers a size given it, reads
+// hashes as the log's own store does, and keeps what an append would have stored.
+type plannedAppend struct {
+	*logStore
+	n      int64
+	start  int64
+	hashes []tlog.Hash
+}
+
+func (p *plannedAppend) Size(context.Context) (int64, error) { return p.n, nil }
+
+func (p *plannedAppend) Append(_ context.Context, n int64, _ [][]byte, start int64, hashes []tlog.Hash) error {
+	if n != p.n {
+		return fmt.Errorf("append at %d to a log of %d: %w", n, p.n, voting.ErrConflict)
+	}
+	p.start, p.hashes = start, hashes
+	return nil
+}
