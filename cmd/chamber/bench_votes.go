@@ -187,6 +187,7 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 		}
 	}
 	cpuBefore, cpuErr := serverCPU(ctx, admin)
+	crowdBefore, crowdErr := ownCPU()
 	for k := range *polls {
 		poll, err := rig.openPoll(ctx, admin, *warmup+k)
 		if err != nil {
@@ -206,6 +207,9 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 		}
 		say("poll %d of %d: %d acknowledged in %s (p99 %s)", k+1, *polls, len(out.acked),
 			out.took.Round(time.Millisecond), votePercentile(out.latencies, 0.99).Round(100*time.Microsecond))
+	}
+	if crowdAfter, err := ownCPU(); err == nil && crowdErr == nil && res.Ballots > 0 {
+		res.CrowdCPUusPerBallot = voteRound((crowdAfter - crowdBefore) * 1e6 / float64(res.Ballots))
 	}
 	if cpuAfter, err := serverCPU(ctx, admin); err == nil && cpuErr == nil && res.Ballots > 0 {
 		res.ServerCPUusPerBallot = voteRound((cpuAfter - cpuBefore) * 1e6 / float64(res.Ballots))
@@ -280,8 +284,13 @@ type voteBenchResult struct {
 	BallotsPerS float64 `json:"ballots_per_s"`
 	// ServerCPUusPerBallot is the server process's CPU time (user and system) over the
 	// measured polls, opening and closing them included, per ballot: a figure that a
-	// busy machine disturbs much less than the latencies.
+	// busy machine disturbs less than the latencies, though on a shared virtual machine
+	// it too can nearly double when the host is busy.
 	ServerCPUusPerBallot float64 `json:"server_cpu_us_per_ballot"`
+	// CrowdCPUusPerBallot is this process's CPU time over the same polls, per ballot:
+	// what the voters' devices took, on a machine they share with the server unless
+	// --server names one elsewhere (0 where it cannot be read).
+	CrowdCPUusPerBallot  float64 `json:"crowd_cpu_us_per_ballot"`
 	LimitBallotsPerS     float64 `json:"limit_ballots_per_s"`
 	TransportBallotsPerS float64 `json:"transport_ballots_per_s"`
 	RecordVerifies       bool    `json:"record_verifies"`

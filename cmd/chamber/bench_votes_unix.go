@@ -25,3 +25,12 @@ func signalVoteProfile(p *os.Process, start bool) error {
 	}
 	return p.Signal(syscall.SIGUSR2)
 }
+
+// ownCPU returns this process's CPU time so far (user and system), in seconds.
+func ownCPU() (float64, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0, err
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9, nil
+}
