@@ -20,11 +20,8 @@ import (
 func TestServiceReceiptsOfBallotsCastTogether(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, w *world) {
-		f := w.meeting("england")
 		voters := []agenda.Actor{w.chair, w.vice, w.m1, w.m2, w.m3, w.m4}
-		f.arrive(agenda.InRoom, voters...)
-		f.take(standardItem)
-		p := f.open(f.input(standardItem))
+		f, p := w.pollIn("england", voters...)
 		origin, err := w.svc.Origin(w.ctx, f.meeting.ID)
 		w.must(err)
 		vkey, err := w.logKey.VerifierKey(origin)

@@ -1060,11 +1060,8 @@ func TestServiceProgressThrottled(t *testing.T) {
 func TestServiceCloseDuringBurst(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, w *world) {
-		f := w.meeting("england")
 		voters := []agenda.Actor{w.chair, w.vice, w.m1, w.m2, w.m3, w.m4}
-		f.arrive(agenda.InRoom, voters...)
-		f.take(standardItem)
-		p := f.open(f.input(standardItem))
+		f, p := w.pollIn("england", voters...)
 		const rounds = 5
 		var ballots [][]voting.SignedBallot
 		for r := range rounds {

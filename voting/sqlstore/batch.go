@@ -67,6 +67,16 @@ func newPendingBallot(in voting.BallotSubmission) (*pendingBallot, error) {
 		done: make(chan struct{})}, nil
 }
 
+// nonceKey names a (poll, voter, nonce) triple, which one stored ballot at most has.
+func nonceKey(poll, voter int64, nonce string) string {
+	return fmt.Sprintf("%d/%d/%s", poll, voter, nonce)
+}
+
+// nonceKey returns the ballot's (poll, voter, nonce) triple, named as nonceKey does.
+func (p *pendingBallot) nonceKey() string {
+	return nonceKey(p.in.Ballot.Poll, p.in.Ballot.Voter, p.nonce)
+}
+
 func (p *pendingBallot) finish(out voting.StoredBallot, dup bool, err error) {
 	p.out, p.dup, p.err = out, dup, err
 	close(p.done)
@@ -171,7 +181,7 @@ func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
 		var leaves [][]byte
 		for i, p := range batch {
 			b := p.in.Ballot
-			nonceKey := fmt.Sprintf("%d/%d/%s", b.Poll, b.Voter, p.nonce)
+			nonce := p.nonceKey()
 			if sb, ok := stored[p.hash]; ok {
 				outcomes[i] = outcome{out: sb, dup: true}
 				continue
@@ -188,7 +198,7 @@ func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
 			case st.closed:
 				outcomes[i].err = fmt.Errorf("submit ballot: poll %d: %w", b.Poll, voting.ErrPollClosed)
 				continue
-			case used[nonceKey]:
+			case used[nonce]:
 				outcomes[i].err = fmt.Errorf("submit ballot of voter %d in poll %d: %w", b.Voter, b.Poll, voting.ErrReplay)
 				continue
 			case !limits[b.Poll].admits(b.Voter):
@@ -196,7 +206,7 @@ func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
 					b.Voter, b.Poll, voting.ErrOverCount)
 				continue
 			}
-			used[nonceKey] = true
+			used[nonce] = true
 			inBatch[p.hash] = i
 			accept = append(accept, i)
 			leaves = append(leaves, p.leaf)
@@ -356,7 +366,7 @@ func (s *Store) usedNonces(ctx context.Context, tx *sqlx.Tx, batch []*pendingBal
 	out := make(map[string]bool, len(rows))
 	var again []string
 	for _, r := range rows {
-		out[fmt.Sprintf("%d/%d/%s", r.Poll, r.Voter, r.Nonce)] = true
+		out[nonceKey(r.Poll, r.Voter, r.Nonce)] = true
 		if hashes[r.Hash] {
 			again = append(again, r.Hash)
 		}

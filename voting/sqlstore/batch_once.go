@@ -40,11 +40,11 @@ func (s *Store) commitAtOnce(ctx context.Context, meeting int64, batch []*pendin
 	accept := make([]int, len(batch))
 	for i, p := range batch {
 		b := p.in.Ballot
-		nonceKey := fmt.Sprintf("%d/%d/%s", b.Poll, b.Voter, p.nonce)
-		if seen[p.hash] || seen[nonceKey] || b.Meeting != meeting {
+		nonce := p.nonceKey()
+		if seen[p.hash] || seen[nonce] || b.Meeting != meeting {
 			return false
 		}
-		seen[p.hash], seen[nonceKey] = true, true
+		seen[p.hash], seen[nonce] = true, true
 		if !pollSeen[b.Poll] {
 			pollSeen[b.Poll] = true
 			polls = append(polls, b.Poll)

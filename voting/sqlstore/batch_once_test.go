@@ -76,13 +76,9 @@ func TestBatchesOfTwoNodes(t *testing.T) {
 
 		// The poll closes; a batch for it, from the store that knows the log as the
 		// close left it, is refused.
-		stored, err := a.Ballots(ctx, p.ID)
+		votes, err := a.Votes(ctx, p.ID)
 		if err != nil {
 			t.Fatal(err)
-		}
-		var votes []voting.Vote
-		for _, sb := range stored {
-			votes = append(votes, voting.VoteOf(&sb.Ballot))
 		}
 		closing, err := p.Close(t0.Add(time.Minute), chair, 8, votes)
 		if err != nil {

@@ -130,9 +130,9 @@ func TestReceiptSizeOfABatch(t *testing.T) {
 
 		// 41 and 44 for, 42 and 43 against: an equality, which the chair's casting
 		// vote decides, in a transaction of its own.
-		var votes []voting.Vote
-		for _, sb := range stored {
-			votes = append(votes, voting.VoteOf(&sb.Ballot))
+		votes, err := s.Votes(ctx, p.ID)
+		if err != nil {
+			t.Fatal(err)
 		}
 		closing, err := p.Close(t0.Add(time.Minute), chair, 8, votes)
 		if err != nil || closing.Outcome != voting.OutcomeTied {
