@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -106,7 +107,7 @@ func checkEmail(c *checker, field, email string) {
 
 func checkPassword(c *checker, password string) {
 	switch {
-	case len(password) < MinPasswordLength:
+	case utf8.RuneCountInString(password) < MinPasswordLength:
 		c.add("password", "must be at least %d characters", MinPasswordLength)
 	case len(password) > 1024:
 		c.add("password", "is longer than 1024 bytes")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // Errors the agenda returns. The web package maps each to an HTTP status and a problem
@@ -69,13 +70,15 @@ func (c *checker) add(field, format string, args ...any) {
 	c.errs = append(c.errs, FieldError{Row: c.row, Field: c.prefix + field, Message: fmt.Sprintf(format, args...)})
 }
 
-// text checks a required or optional text field's presence and length.
+// text checks a required or optional text field's presence and length, in
+// characters, as a form's maxlength counts them: a Welsh name with ŵ and ŷ that a form
+// lets through is not refused for the bytes its letters take.
 func (c *checker) text(field, v string, required bool, maxLen int) {
 	switch {
 	case required && strings.TrimSpace(v) == "":
 		c.add(field, "is required")
-	case len(v) > maxLen:
-		c.add(field, "is longer than %d bytes", maxLen)
+	case utf8.RuneCountInString(v) > maxLen:
+		c.add(field, "is longer than %d characters", maxLen)
 	}
 }
 

@@ -256,6 +256,7 @@ func TestService(t *testing.T) {
 		{"FailedWritesLeaveNothing", "france", testFailedWritesLeaveNothing},
 		{"JournalRecordsEveryWrite", "wales", testJournalRecordsEveryWrite},
 		{"ConcurrentMeetingWrites", "england", testConcurrentMeetingWrites},
+		{"TextLimitsInCharacters", "wales", testTextLimitsInCharacters},
 	}
 	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
 		for _, tt := range tests {

@@ -230,8 +230,8 @@ func EncodeCastingDeclined(d *CastingDeclined) ([]byte, error) {
 		return nil, fmt.Errorf("encode no casting vote: %w: bad id", ErrMalformed)
 	case d.DeclaredAt.UnixMilli() <= 0:
 		return nil, fmt.Errorf("encode no casting vote: %w: time not after 1970", ErrMalformed)
-	case d.Reason == "" || len(d.Reason) > MaxDeclineReason || !utf8.ValidString(d.Reason):
-		return nil, fmt.Errorf("encode no casting vote: %w: the reason must be 1 to %d bytes of UTF-8", ErrMalformed, MaxDeclineReason)
+	case d.Reason == "" || !utf8.ValidString(d.Reason) || utf8.RuneCountInString(d.Reason) > MaxDeclineReason:
+		return nil, fmt.Errorf("encode no casting vote: %w: the reason must be 1 to %d characters of UTF-8", ErrMalformed, MaxDeclineReason)
 	}
 	e := encoder{b: make([]byte, 0, 1+6*8+2+len(d.Reason))}
 	e.u8(uint8(EntryCastingDeclined))

@@ -270,7 +270,7 @@ func TestEncodeCastingDeclinedRefuses(t *testing.T) {
 		{"nobody presiding", func(d *CastingDeclined) { d.Presiding = 0 }},
 		{"no time", func(d *CastingDeclined) { d.DeclaredAt = time.Time{} }},
 		{"no reason", func(d *CastingDeclined) { d.Reason = "" }},
-		{"reason too long", func(d *CastingDeclined) { d.Reason = strings.Repeat("é", MaxDeclineReason/2+1) }},
+		{"reason too long", func(d *CastingDeclined) { d.Reason = strings.Repeat("é", MaxDeclineReason+1) }},
 		{"reason not UTF-8", func(d *CastingDeclined) { d.Reason = "left\xff" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -281,10 +281,17 @@ func TestEncodeCastingDeclinedRefuses(t *testing.T) {
 			}
 		})
 	}
+	// The limit counts characters: a Welsh reason as long as the form allows, in
+	// letters of two bytes each, is recorded whole.
 	d := testDeclined()
-	d.Reason = strings.Repeat("x", MaxDeclineReason)
-	if _, err := EncodeCastingDeclined(&d); err != nil {
-		t.Errorf("a reason of %d bytes: %v", MaxDeclineReason, err)
+	d.Reason = strings.Repeat("ŵ", MaxDeclineReason)
+	leaf, err := EncodeCastingDeclined(&d)
+	if err != nil {
+		t.Fatalf("a reason of %d characters: %v", MaxDeclineReason, err)
+	}
+	e, err := ParseEntry(leaf)
+	if err != nil || e.Declined == nil || e.Declined.Reason != d.Reason {
+		t.Errorf("the reason of %d characters read back: %+v, %v", MaxDeclineReason, e.Declined, err)
 	}
 }
 

@@ -105,7 +105,8 @@ type PollClosing struct {
 	Outcome        Outcome       `json:"outcome"`
 }
 
-// MaxDeclineReason bounds the reason given when no casting vote will come, in bytes.
+// MaxDeclineReason bounds the reason given when no casting vote will come, in
+// characters (so at most four times as many bytes).
 const MaxDeclineReason = 500
 
 // CastingDeclined records that no casting vote will come in a poll that closed on an

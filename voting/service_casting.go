@@ -37,9 +37,9 @@ func (s *Service) DeclineCasting(ctx context.Context, actor agenda.Actor, pollID
 		return PollView{}, forbid(actor, "declare that no casting vote will come in poll %d: only the member presiding, the chair or a clerk", pollID)
 	}
 	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > MaxDeclineReason || !utf8.ValidString(reason) {
+	if reason == "" || !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > MaxDeclineReason {
 		invalid := &agenda.ValidationError{Fields: []agenda.FieldError{{Field: "reason",
-			Message: fmt.Sprintf("must say why no casting vote will come, in at most %d bytes", MaxDeclineReason)}}}
+			Message: fmt.Sprintf("must say why no casting vote will come, in at most %d characters", MaxDeclineReason)}}}
 		return PollView{}, fmt.Errorf("poll %d: %w: %w", pollID, invalid, ErrMalformed)
 	}
 	if err := awaitsCasting(&p); err != nil {

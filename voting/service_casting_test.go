@@ -84,7 +84,7 @@ func TestServiceDeclineCasting(t *testing.T) {
 					"another council's clerk":      {w.otherClerk, "The chair has left.", voting.ErrForbidden},
 					"the public":                   {agenda.Anyone, "The chair has left.", voting.ErrUnauthenticated},
 					"no reason":                    {by, "  ", agenda.ErrInvalid},
-					"a reason too long":            {by, strings.Repeat("x", voting.MaxDeclineReason+1), voting.ErrMalformed},
+					"a reason too long":            {by, strings.Repeat("ŵ", voting.MaxDeclineReason+1), voting.ErrMalformed},
 				} {
 					if _, err := svc.DeclineCasting(w.ctx, tc.actor, p.ID, tc.reason); !errors.Is(err, tc.want) {
 						t.Errorf("%s: got %v, want %v", name, err, tc.want)

@@ -49,7 +49,7 @@ type OverrideInput struct {
 	Reason string `json:"reason"`
 }
 
-// Limits on a poll's text.
+// Limits on a poll's text, in characters.
 const (
 	MaxQuestion = 4000
 	MaxReason   = 1000
@@ -193,8 +193,8 @@ func (s *Service) define(ctx context.Context, actor agenda.Actor, in PollInput, 
 		return fmt.Errorf("open a poll: %w: %s", ErrInvalidPoll, fmt.Sprintf(format, args...))
 	}
 	switch {
-	case len(p.Question) > MaxQuestion || !utf8.ValidString(p.Question):
-		return PollOpening{}, invalid("the question is longer than %d bytes or not UTF-8", MaxQuestion)
+	case !utf8.ValidString(p.Question) || utf8.RuneCountInString(p.Question) > MaxQuestion:
+		return PollOpening{}, invalid("the question is longer than %d characters or not UTF-8", MaxQuestion)
 	case !in.ClosesAt.IsZero() && !p.ClosesAt.After(now):
 		return PollOpening{}, invalid("it would close at %s, which has passed", p.ClosesAt.Format(time.RFC3339))
 	}
@@ -214,8 +214,8 @@ func (s *Service) define(ctx context.Context, actor agenda.Actor, in PollInput, 
 			return PollOpening{}, invalid("override for user %d, who is neither on the committee nor attending", o.Voter)
 		case seen[o.Voter]:
 			return PollOpening{}, invalid("two overrides for user %d", o.Voter)
-		case reason == "" || len(reason) > MaxReason || !utf8.ValidString(reason):
-			return PollOpening{}, invalid("the override for user %d needs a reason of at most %d bytes", o.Voter, MaxReason)
+		case reason == "" || !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > MaxReason:
+			return PollOpening{}, invalid("the override for user %d needs a reason of at most %d characters", o.Voter, MaxReason)
 		}
 		seen[o.Voter] = true
 	}

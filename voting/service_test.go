@@ -122,6 +122,15 @@ func TestServiceEligibility(t *testing.T) {
 		{name: "planning: override without a reason", profile: "england", item: planningItem, input: func(e env, in *voting.PollInput) {
 			in.Overrides = []voting.OverrideInput{{Voter: e.w.m3.UserID, Reason: " "}}
 		}, wantOpen: voting.ErrInvalidPoll},
+		{name: "wales planning: an override's reason as long as allowed, in Welsh", profile: "wales", item: planningItem, setup: func(e env) {
+			e.w.clock.Advance(time.Minute)
+			e.f.arrive(agenda.RemoteVoting, e.w.m3)
+		}, input: func(e env, in *voting.PollInput) {
+			in.Overrides = []voting.OverrideInput{{Voter: e.w.m3.UserID, Reason: strings.Repeat("ŵ", voting.MaxReason)}}
+		}, ballot: m3},
+		{name: "wales planning: an override's reason too long", profile: "wales", item: planningItem, input: func(e env, in *voting.PollInput) {
+			in.Overrides = []voting.OverrideInput{{Voter: e.w.m3.UserID, Reason: strings.Repeat("ŵ", voting.MaxReason+1)}}
+		}, wantOpen: voting.ErrInvalidPoll},
 		{name: "planning: an override does not excuse an interest", profile: "england", item: planningItem, setup: func(e env) {
 			e.w.clock.Advance(time.Minute)
 			e.f.arrive(agenda.InRoom, e.w.m3)

@@ -104,9 +104,9 @@ var (
 // domain's reason in the detail.
 var (
 	probMinutesInvalid = &ProblemType{"invalid-minutes", "The minutes cannot be changed as asked", http.StatusUnprocessableEntity,
-		"The request names an item that is not in the minutes, gives an item neither notes nor a decision, gives text longer than 100,000 bytes or not in UTF-8, asks for a correction without a reason (at most 2,000 bytes) or one that changes nothing, or approves the minutes at a meeting that is not a later meeting of the same committee. The detail says which."}
+		"The request names an item that is not in the minutes, gives an item neither notes nor a decision, gives text longer than 100,000 characters or not in UTF-8, asks for a correction without a reason (at most 2,000 characters) or one that changes nothing, or approves the minutes at a meeting that is not a later meeting of the same committee. The detail says which."}
 	probWebhookInvalid = &ProblemType{"invalid-webhook", "The webhook is not valid", http.StatusUnprocessableEntity,
-		"The webhook's URL is not https (http is allowed for localhost only) or has no host, an event type is not one webhooks deliver (GET /api/v1/webhook-event-types lists them), the description is longer than 500 bytes, or a rotated secret's grace period is negative or longer than seven days. The detail says which."}
+		"The webhook's URL is not https (http is allowed for localhost only) or has no host, an event type is not one webhooks deliver (GET /api/v1/webhook-event-types lists them), the description is longer than 500 characters, or a rotated secret's grace period is negative or longer than seven days. The detail says which."}
 )
 
 // ProblemTypes lists every problem type, for the documentation pages and the OpenAPI

@@ -57,7 +57,7 @@ type OpenPollRequest struct {
 // NoCastingVoteRequest records that no casting vote will come in a poll that closed
 // on an equality: the member presiding has left, or declines to use it.
 type NoCastingVoteRequest struct {
-	// Reason says why, for the log and the minutes: at most 500 bytes.
+	// Reason says why, for the log and the minutes: at most 500 characters.
 	Reason string `json:"reason"`
 }
 

@@ -110,7 +110,7 @@ func NewService(store Store, ag Agenda, votes Votes, opts Options) *Service {
 // clock is the current time in UTC to the microsecond, as both databases keep it.
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// Limits on what the clerk writes.
+// Limits on what the clerk writes, in characters.
 const (
 	MaxText   = 100_000 // notes or decision of one item
 	MaxReason = 2000    // a correction's reason
@@ -306,8 +306,8 @@ func applyEdits(doc *Document, edits []ItemEdit) ([]Change, error) {
 				continue
 			}
 			text := strings.ReplaceAll(*f.text, "\r\n", "\n")
-			if len(text) > MaxText || !utf8.ValidString(text) {
-				return nil, invalid("edit %d: the %s of item %s must be UTF-8 of at most %d bytes", i+1, f.name, it.Number, MaxText)
+			if !utf8.ValidString(text) || utf8.RuneCountInString(text) > MaxText {
+				return nil, invalid("edit %d: the %s of item %s must be UTF-8 of at most %d characters", i+1, f.name, it.Number, MaxText)
 			}
 			if c, ok := change(it, f.name, *f.field, text); ok {
 				changes = append(changes, c)
@@ -466,8 +466,8 @@ func (s *Service) Correct(ctx context.Context, actor agenda.Actor, meetingID int
 		return nil, err
 	}
 	reason = strings.TrimSpace(reason)
-	if reason == "" || len(reason) > MaxReason || !utf8.ValidString(reason) {
-		return nil, invalid("a correction needs its reason, of at most %d bytes", MaxReason)
+	if reason == "" || !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > MaxReason {
+		return nil, invalid("a correction needs its reason, of at most %d characters", MaxReason)
 	}
 	var out Minutes
 	err := s.write(ctx, actor, func(tx Tx, emit func(int64, string, bool, Event) error) error {

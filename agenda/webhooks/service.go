@@ -185,8 +185,8 @@ func (s *Service) check(e *Endpoint) error {
 	}
 	e.URL = u
 	e.Description = strings.TrimSpace(e.Description)
-	if len(e.Description) > MaxDescription || !utf8.ValidString(e.Description) {
-		return invalid("description must be UTF-8 of at most %d bytes", MaxDescription)
+	if !utf8.ValidString(e.Description) || utf8.RuneCountInString(e.Description) > MaxDescription {
+		return invalid("description must be UTF-8 of at most %d characters", MaxDescription)
 	}
 	if len(e.EventTypes) == 0 {
 		return invalid("event_types must name at least one event type")
