@@ -169,6 +169,9 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 	var latencies []time.Duration
 	var receipts []ackedBallot
 	var burst time.Duration
+	var pollP99s []time.Duration
+	var crowdBurstCPU float64
+	crowdBurstKnown := true
 	for k := range *warmup {
 		poll, err := rig.openPoll(ctx, admin, k)
 		if err != nil {
@@ -195,6 +198,9 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 		}
 		out := devices.castAll(ctx, rig, poll)
 		burst += out.took
+		crowdBurstCPU += out.cpu
+		crowdBurstKnown = crowdBurstKnown && out.cpuKnown
+		pollP99s = append(pollP99s, votePercentile(out.latencies, 0.99))
 		res.Ballots += *voters
 		res.Acked += len(out.acked)
 		res.Refused += out.refused
@@ -206,10 +212,13 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 			return err
 		}
 		say("poll %d of %d: %d acknowledged in %s (p99 %s)", k+1, *polls, len(out.acked),
-			out.took.Round(time.Millisecond), votePercentile(out.latencies, 0.99).Round(100*time.Microsecond))
+			out.took.Round(time.Millisecond), pollP99s[k].Round(100*time.Microsecond))
 	}
 	if crowdAfter, err := ownCPU(); err == nil && crowdErr == nil && res.Ballots > 0 {
 		res.CrowdCPUusPerBallot = voteRound((crowdAfter - crowdBefore) * 1e6 / float64(res.Ballots))
+	}
+	if crowdBurstKnown && res.Ballots > 0 {
+		res.CrowdBurstCPUusPerBallot = voteRound(crowdBurstCPU * 1e6 / float64(res.Ballots))
 	}
 	if cpuAfter, err := serverCPU(ctx, admin); err == nil && cpuErr == nil && res.Ballots > 0 {
 		res.ServerCPUusPerBallot = voteRound((cpuAfter - cpuBefore) * 1e6 / float64(res.Ballots))
@@ -226,6 +235,7 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 	res.P90ms = voteMillis(votePercentile(latencies, 0.90))
 	res.P99ms = voteMillis(votePercentile(latencies, 0.99))
 	res.MaxMs = voteMillis(votePercentile(latencies, 1))
+	res.PollP99MedianMs = voteMillis(votePercentile(pollP99s, 0.5))
 	if burst > 0 {
 		res.BallotsPerS = voteRound(float64(res.Acked) / burst.Seconds())
 	}
@@ -280,6 +290,10 @@ type voteBenchResult struct {
 	P90ms float64 `json:"p90_ms"`
 	P99ms float64 `json:"p99_ms"`
 	MaxMs float64 `json:"max_ms"`
+	// PollP99MedianMs is the median over the polls measured of each poll's own p99:
+	// how a burst usually goes, where p99 over them all is set by the slowest burst
+	// or two, which on a shared machine are the ones something else disturbed.
+	PollP99MedianMs float64 `json:"poll_p99_median_ms"`
 	// BallotsPerS is the acknowledged ballots over the time the bursts took.
 	BallotsPerS float64 `json:"ballots_per_s"`
 	// ServerCPUusPerBallot is the server process's CPU time (user and system) over the
@@ -290,10 +304,15 @@ type voteBenchResult struct {
 	// CrowdCPUusPerBallot is this process's CPU time over the same polls, per ballot:
 	// what the voters' devices took, on a machine they share with the server unless
 	// --server names one elsewhere (0 where it cannot be read).
-	CrowdCPUusPerBallot  float64 `json:"crowd_cpu_us_per_ballot"`
-	LimitBallotsPerS     float64 `json:"limit_ballots_per_s"`
-	TransportBallotsPerS float64 `json:"transport_ballots_per_s"`
-	RecordVerifies       bool    `json:"record_verifies"`
+	CrowdCPUusPerBallot float64 `json:"crowd_cpu_us_per_ballot"`
+	// CrowdBurstCPUusPerBallot is the part of it taken while the ballots were in
+	// flight, from the moment all were sent until the last answer: what the crowd
+	// took from the server while the latencies were measured (0 where it cannot be
+	// read). Signing and connecting come before, reading the receipts after.
+	CrowdBurstCPUusPerBallot float64 `json:"crowd_burst_cpu_us_per_ballot"`
+	LimitBallotsPerS         float64 `json:"limit_ballots_per_s"`
+	TransportBallotsPerS     float64 `json:"transport_ballots_per_s"`
+	RecordVerifies           bool    `json:"record_verifies"`
 }
 
 // serverCPU reads the server's CPU time so far, in seconds, from its metrics.
@@ -786,6 +805,10 @@ type voteBurst struct {
 	failed    int
 	retries   int
 	took      time.Duration
+	// cpu is this process's CPU time from sending to the last answer, in seconds;
+	// cpuKnown says whether it could be read.
+	cpu      float64
+	cpuKnown bool
 }
 
 // castAll has every voter cast a ballot in p at the same moment: each signs theirs and
@@ -835,10 +858,14 @@ func (c *voteCrowd) castAll(ctx context.Context, rig *votingRig, p voting.PollVi
 			}
 		})
 	}
+	cpu0, err0 := ownCPU()
 	t0 := time.Now()
 	close(start)
 	wg.Wait()
 	out.took = time.Since(t0)
+	if cpu1, err1 := ownCPU(); err0 == nil && err1 == nil {
+		out.cpu, out.cpuKnown = cpu1-cpu0, true
+	}
 	// The receipts are read now that everyone has theirs; one that does not read is
 	// no acknowledgement.
 	for i, data := range answers {

@@ -48,7 +48,8 @@ func TestBenchVotes(t *testing.T) {
 				t.Errorf("figures %+v", res)
 			}
 			if res.P50ms <= 0 || res.P99ms < res.P50ms || res.BallotsPerS <= 0 || res.LimitBallotsPerS <= 0 ||
-				res.TransportBallotsPerS <= 0 || res.ServerCPUusPerBallot < 0 || (runtime.GOOS == "linux" && res.CrowdCPUusPerBallot <= 0) {
+				res.TransportBallotsPerS <= 0 || res.ServerCPUusPerBallot < 0 || (runtime.GOOS == "linux" && (res.CrowdCPUusPerBallot <= 0 || res.CrowdBurstCPUusPerBallot <= 0 ||
+				res.CrowdBurstCPUusPerBallot > res.CrowdCPUusPerBallot)) || res.PollP99MedianMs <= 0 || res.PollP99MedianMs > res.MaxMs {
 				t.Errorf("timings %+v", res)
 			}
 			if tc.name != "postgres" {
