@@ -145,5 +145,5 @@ func SelectIn[T int64 | string](ctx context.Context, db *DB, dest any, query str
 		}
 		arg = string(b)
 	}
-	return db.Reader.SelectContext(ctx, dest, db.Reader.Rebind(query), arg)
+	return db.ReadPrepared(ctx, dest, db.Reader.Rebind(query), arg)
 }

@@ -39,11 +39,13 @@ type DB struct {
 	*sqlx.DB
 	Reader  *sqlx.DB
 	Dialect Dialect
+
+	written, read *stmtCache // prepared statements kept (stmts.go); one cache when Reader is DB
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
-	err := db.DB.Close()
+	err := errors.Join(db.written.close(), db.read.close(), db.DB.Close())
 	if db.Reader != db.DB {
 		err = errors.Join(err, db.Reader.Close())
 	}
@@ -116,7 +118,8 @@ func connectPostgres(ctx context.Context, rawURL string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open database %s: %w", redact(rawURL), err)
 	}
-	return &DB{DB: db, Reader: db, Dialect: Postgres}, nil
+	kept := newStmtCache()
+	return &DB{DB: db, Reader: db, Dialect: Postgres, written: kept, read: kept}, nil
 }
 
 // sqliteDSN turns a file path into a modernc.org/sqlite DSN. WAL lets readers work while
@@ -157,7 +160,7 @@ func connectSQLite(ctx context.Context, path string) (*DB, error) {
 	// requests would otherwise open and close them over and over.
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{DB: w, Reader: r, Dialect: SQLite}, nil
+	return &DB{DB: w, Reader: r, Dialect: SQLite, written: newStmtCache(), read: newStmtCache()}, nil
 }
 
 // redact hides a URL's password for error messages and logs.

@@ -2,6 +2,8 @@ package migrations_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +104,45 @@ func TestSecret(t *testing.T) {
 		}
 		if _, err := db.Secret(ctx, "room-token-key", 16); err == nil {
 			t.Errorf("asking for a secret at another size: want an error")
+		}
+	})
+}
+
+// TestPreparedStatements runs fixed statements as kept prepared statements: each is
+// prepared once, whatever its arguments, and answers as it would unprepared; one that
+// does not prepare fails as it would unprepared, and is not kept.
+func TestPreparedStatements(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		for i, u := range []int64{1, 2, 3} {
+			if _, err := db.ExecContext(ctx, db.Rebind(`INSERT INTO users (id, email, name, created_at) VALUES (?, ?, ?, ?)`),
+				u, fmt.Sprintf("u%d@example.org", u), fmt.Sprint("User ", i), time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, ids := range [][]int64{{1, 3}, {2}, {1, 2, 3, 4}} {
+			var got []int64
+			if err := migrations.SelectIn(ctx, db, &got, `SELECT id FROM users WHERE id IN (?) ORDER BY id`, ids); err != nil {
+				t.Fatal(err)
+			}
+			want := slices.DeleteFunc(slices.Clone(ids), func(id int64) bool { return id > 3 })
+			if !slices.Equal(got, want) {
+				t.Errorf("users %v: got %v, want %v", ids, got, want)
+			}
+			var names []string
+			if err := db.SelectPrepared(ctx, &names, db.Rebind(`SELECT name FROM users WHERE id = ?`), ids[0]); err != nil || len(names) != 1 {
+				t.Errorf("user %d on the writer: %v, %v", ids[0], names, err)
+			}
+		}
+		if n := db.Kept(); n != 2 {
+			t.Errorf("%d statements kept, want 2: each prepared once", n)
+		}
+		var none []int64
+		if err := db.ReadPrepared(ctx, &none, `SELECT no_such_column FROM users`); err == nil {
+			t.Error("a statement naming a column that does not exist ran")
+		}
+		if n := db.Kept(); n != 2 {
+			t.Errorf("%d statements kept after one that does not prepare, want still 2", n)
 		}
 	})
 }
