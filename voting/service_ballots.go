@@ -36,15 +36,26 @@ const (
 // changes their vote with a new ballot; the last one counts and all are kept.
 // Casting votes are taken too (see CastCasting).
 func (s *Service) Cast(ctx context.Context, actor agenda.Actor, sb SignedBallot) (Receipt, error) {
-	r, _, err := s.cast(ctx, actor, sb, castAny)
+	r, _, err := s.cast(ctx, actor, Credential{}, sb, castAny)
 	return r, err
+}
+
+// Credential is how the sender of a ballot signed in, when the ballot is to be stored
+// only if that still stands as it commits: a server that keeps the credentials it has
+// read, rather than reading them again for every ballot, passes the one it used, and
+// a ballot whose credential has been revoked or ended since, on any node, is refused
+// with ErrUnauthenticated. The zero Credential asks for no such check: the sender's was
+// read afresh for this ballot.
+type Credential struct {
+	Token   int64  // an API token, by id
+	Session string // a browser session, by id (the hash of its cookie)
 }
 
 // Submit is Cast for callers that answer a first submission differently from a
 // repeated one: fresh is false when the very same ballot had been taken before and the
-// receipt is the one it got then.
-func (s *Service) Submit(ctx context.Context, actor agenda.Actor, sb SignedBallot) (r Receipt, fresh bool, err error) {
-	return s.cast(ctx, actor, sb, castAny)
+// receipt is the one it got then. The ballot is stored only if cred still stands.
+func (s *Service) Submit(ctx context.Context, actor agenda.Actor, cred Credential, sb SignedBallot) (r Receipt, fresh bool, err error) {
+	return s.cast(ctx, actor, cred, sb, castAny)
 }
 
 // CastCasting takes the presiding member's casting vote on a poll that closed on an
@@ -54,13 +65,14 @@ func (s *Service) Submit(ctx context.Context, actor agenda.Actor, sb SignedBallo
 // (ErrNoCastingVote), from anyone else (ErrNotPresiding), where there is no equality
 // (ErrNoTie), and once the result is declared (ErrPollClosed).
 func (s *Service) CastCasting(ctx context.Context, actor agenda.Actor, sb SignedBallot) (Receipt, error) {
-	r, _, err := s.cast(ctx, actor, sb, castCasting)
+	r, _, err := s.cast(ctx, actor, Credential{}, sb, castCasting)
 	return r, err
 }
 
-// SubmitCasting is CastCasting, reporting as Submit does whether the ballot was new.
-func (s *Service) SubmitCasting(ctx context.Context, actor agenda.Actor, sb SignedBallot) (r Receipt, fresh bool, err error) {
-	return s.cast(ctx, actor, sb, castCasting)
+// SubmitCasting is CastCasting, reporting as Submit does whether the ballot was new,
+// and storing it only if cred still stands.
+func (s *Service) SubmitCasting(ctx context.Context, actor agenda.Actor, cred Credential, sb SignedBallot) (r Receipt, fresh bool, err error) {
+	return s.cast(ctx, actor, cred, sb, castCasting)
 }
 
 // RecordInRoom takes votes the clerk records, a show of hands by name in the room
@@ -72,7 +84,7 @@ func (s *Service) SubmitCasting(ctx context.Context, actor agenda.Actor, sb Sign
 func (s *Service) RecordInRoom(ctx context.Context, actor agenda.Actor, ballots []SignedBallot) ([]Receipt, error) {
 	receipts := make([]Receipt, 0, len(ballots))
 	for i, sb := range ballots {
-		r, _, err := s.cast(ctx, actor, sb, castRecorded)
+		r, _, err := s.cast(ctx, actor, Credential{}, sb, castRecorded)
 		if err != nil {
 			return receipts, fmt.Errorf("ballot %d of %d: %w", i+1, len(ballots), err)
 		}
@@ -81,7 +93,7 @@ func (s *Service) RecordInRoom(ctx context.Context, actor agenda.Actor, ballots 
 	return receipts, nil
 }
 
-func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot, kind castKind) (Receipt, bool, error) {
+func (s *Service) cast(ctx context.Context, actor agenda.Actor, cred Credential, sb SignedBallot, kind castKind) (Receipt, bool, error) {
 	now := s.clock()
 	if actor.UserID == 0 {
 		return Receipt{}, false, forbid(actor, "cast a ballot")
@@ -125,6 +137,7 @@ func (s *Service) cast(ctx context.Context, actor agenda.Actor, sb SignedBallot,
 		}
 		return Receipt{}, false, s.refused(ctx, actor, sb, &b, &p, now, err)
 	}
+	sub.Credential = cred
 	stored, dup, err := s.store.SubmitBallot(ctx, sub)
 	if err != nil {
 		return Receipt{}, false, s.refused(ctx, actor, sb, &b, &p, now, err)

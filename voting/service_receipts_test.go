@@ -73,7 +73,7 @@ func TestServiceReceiptsOfBallotsCastTogether(t *testing.T) {
 		again := func(when string) {
 			t.Helper()
 			for i, sb := range ballots {
-				r, fresh, err := w.svc.Submit(w.ctx, voters[i%len(voters)], sb)
+				r, fresh, err := w.svc.Submit(w.ctx, voters[i%len(voters)], voting.Credential{}, sb)
 				if err != nil || fresh {
 					t.Fatalf("ballot %d again %s: fresh %v, %v", i, when, fresh, err)
 				}

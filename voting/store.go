@@ -136,6 +136,9 @@ type BallotSubmission struct {
 	Ballot     Ballot // Signed, parsed
 	Key        KeyID
 	ReceivedAt time.Time
+	// Credential is how the sender signed in, if the ballot is to be stored only if
+	// that still stands (see Credential); zero, nothing to check.
+	Credential Credential
 	// Result is, for a casting vote, the poll's final result with it; Events report it
 	// in the journal. Both are written in the ballot's transaction.
 	Result *Result

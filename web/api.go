@@ -158,7 +158,11 @@ func (s *Server) revokeToken(c *call) (noContent, error) {
 	if err != nil {
 		return noContent{}, err
 	}
-	return noContent{}, s.svc.RevokeAPIToken(c.r.Context(), c.actor, id)
+	if err := s.svc.RevokeAPIToken(c.r.Context(), c.actor, id); err != nil {
+		return noContent{}, err
+	}
+	s.held.forgetToken(id)
+	return noContent{}, nil
 }
 
 func (s *Server) createSignInLink(c *call, in SignInLinkRequest) (LinkResponse, error) {

@@ -38,23 +38,23 @@ func (s *Server) authenticate(c *call) error {
 		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			return &httpError{kind: probUnauthenticated, detail: "The Authorization header must be \"Bearer\" followed by an API token."}
 		}
-		t, err := s.svc.APITokenUser(r.Context(), strings.TrimSpace(token))
+		h, err := s.bearerUser(c, strings.TrimSpace(token))
 		if errors.Is(err, agenda.ErrBadCredentials) {
 			return &httpError{kind: probUnauthenticated, detail: "The bearer token is unknown, expired or revoked."}
 		}
 		if err != nil {
 			return err
 		}
-		userID, c.tokenID = t.UserID, t.ID
+		userID, c.tokenID, c.cred = h.userID, h.tokenID, h.credential()
 	} else if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
-		sess, err := s.svc.SessionFor(r.Context(), ck.Value)
+		h, err := s.sessionUser(c, ck.Value)
 		switch {
 		case errors.Is(err, agenda.ErrBadCredentials):
 			// An ended session: carry on as the public.
 		case err != nil:
 			return err
 		default:
-			userID, c.cookie, c.csrf = sess.UserID, ck.Value, sess.CSRFToken
+			userID, c.cookie, c.csrf, c.cred = h.userID, ck.Value, h.csrf, h.credential()
 		}
 	}
 	if userID != 0 && c.route.identity {
@@ -215,6 +215,7 @@ func (c *call) rateLimit(l *ipLimiter) error {
 // logout ends what the request was authenticated by: the browser session, or the API
 // token (chamber logout).
 func (s *Server) logout(c *call) (noContent, error) {
+	s.held.forget(c.held)
 	if c.tokenID != 0 {
 		return noContent{}, s.svc.RevokeAPIToken(c.r.Context(), c.actor, c.tokenID)
 	}

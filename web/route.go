@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/chamber/chamber/agenda"
+	"github.com/chamber/chamber/voting"
 )
 
 // Access says who may call a route.
@@ -178,7 +179,9 @@ func (rt Route) quietLog() Route { rt.quiet = true; return rt }
 
 // identityOnly marks a route that needs to know who is asking but, as a rule, not
 // their roles: casting one's own ballot, where the committee's roll decides who may
-// vote. Its handler reads the roles when it needs them (call.loadRoles).
+// vote. Its handler reads the roles when it needs them (call.loadRoles). It takes the
+// credential as last read, and stores the ballot only if that still stands as the
+// ballot commits (credentials.go).
 func (rt Route) identityOnly() Route { rt.identity = true; return rt }
 
 // call is one request to one route, with who is asking.
@@ -193,6 +196,10 @@ type call struct {
 	cookie, csrf string
 	// tokenID is the API token the request was authenticated by, if any.
 	tokenID int64
+	// cred is the token or session the request was authenticated by, and held the
+	// key it is held under (credentials.go).
+	cred voting.Credential
+	held string
 	// rolesLoaded says the actor's roles are loaded, on a route that authenticates
 	// by identity alone.
 	rolesLoaded bool

@@ -87,6 +87,7 @@ type Server struct {
 	reg     *prometheus.Registry
 	prom    http.Handler // serves reg
 	metrics *metrics
+	held    *heldCreds // credentials as last read (credentials.go)
 	logins  *ipLimiter
 	joins   *ipLimiter // observers joining live rooms
 	tokens  *signaling.Tokens
@@ -131,6 +132,7 @@ func New(cfg Config) (*Server, error) {
 		log:     cfg.Logger,
 		now:     cfg.Now,
 		reg:     cfg.Registry,
+		held:    newHeldCreds(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

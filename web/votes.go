@@ -406,11 +406,16 @@ func (s *Server) ballotFor(c *call, sb voting.SignedBallot) error {
 // submit casts a ballot with f and answers its receipt. A ballot for a poll that
 // does not exist is not found.
 func (s *Server) submit(c *call, sb voting.SignedBallot,
-	f func(context.Context, agenda.Actor, voting.SignedBallot) (voting.Receipt, bool, error)) (ReceiptResponse, error) {
+	f func(context.Context, agenda.Actor, voting.Credential, voting.SignedBallot) (voting.Receipt, bool, error)) (ReceiptResponse, error) {
 	if err := s.ballotFor(c, sb); err != nil {
 		return ReceiptResponse{}, err
 	}
-	r, first, err := f(c.r.Context(), c.actor, sb)
+	r, first, err := f(c.r.Context(), c.actor, c.cred, sb)
+	if errors.Is(err, voting.ErrUnauthenticated) {
+		// The token was revoked, or the session ended, since it was read.
+		s.held.forget(c.held)
+		return ReceiptResponse{}, &httpError{kind: probUnauthenticated, detail: "The sign-in this ballot was sent with has ended or been revoked; sign in again."}
+	}
 	if errors.Is(err, voting.ErrWrongPoll) {
 		if err := c.loadRoles(); err != nil {
 			return ReceiptResponse{}, err

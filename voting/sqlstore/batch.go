@@ -160,6 +160,14 @@ func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
 		if err != nil {
 			return err
 		}
+		revoked, err := s.revokedKeys(ctx, tx, batchKeys(batch))
+		if err != nil {
+			return err
+		}
+		ended, err := endedCredentials(ctx, tx, batch)
+		if err != nil {
+			return err
+		}
 		// Ballots stored already (sent again) are answered as stored. The same ballot
 		// has the same voter and nonce, so the nonces read show whether there are any.
 		stored := map[string]voting.StoredBallot{}
@@ -200,6 +208,12 @@ func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
 				continue
 			case used[nonce]:
 				outcomes[i].err = fmt.Errorf("submit ballot of voter %d in poll %d: %w", b.Voter, b.Poll, voting.ErrReplay)
+				continue
+			case revoked[p.in.Key]:
+				outcomes[i].err = fmt.Errorf("submit ballot: key %s: %w", p.in.Key, voting.ErrKeyRevoked)
+				continue
+			case ended[p.in.Credential]:
+				outcomes[i].err = fmt.Errorf("submit ballot: the sender's sign-in has ended: %w", voting.ErrUnauthenticated)
 				continue
 			case !limits[b.Poll].admits(b.Voter):
 				outcomes[i].err = fmt.Errorf("submit ballot of voter %d in poll %d: the count of hands covers every member who had not voted: %w",
@@ -287,6 +301,106 @@ func (s *Store) ballotsByHash(ctx context.Context, tx *sqlx.Tx, hashes []string)
 		out[r.Hash] = sb
 	}
 	return out, nil
+}
+
+// batchKeys returns the keys that signed a batch's ballots, each once.
+func batchKeys(batch []*pendingBallot) []voting.KeyID {
+	seen := make(map[voting.KeyID]bool, len(batch))
+	var ids []voting.KeyID
+	for _, p := range batch {
+		if !seen[p.in.Key] {
+			seen[p.in.Key] = true
+			ids = append(ids, p.in.Key)
+		}
+	}
+	return ids
+}
+
+// revokedKeys returns which of the keys have been revoked, as a transaction that
+// stores ballots under them sees it, and forgets them if they were kept: a key
+// approved when it was read may have been revoked since, on this node or another.
+func (s *Store) revokedKeys(ctx context.Context, tx *sqlx.Tx, ids []voting.KeyID) (map[voting.KeyID]bool, error) {
+	text := make([]string, len(ids))
+	for i, id := range ids {
+		text[i] = string(id)
+	}
+	q, args, err := sqlx.In(`SELECT id FROM voting_keys WHERE id IN (?) AND revoked_at IS NOT NULL`, text)
+	if err != nil {
+		return nil, err
+	}
+	var rows []string
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("submit ballots: %w", err)
+	}
+	out := make(map[voting.KeyID]bool, len(rows))
+	for _, id := range rows {
+		out[voting.KeyID(id)] = true
+		s.keys.forget(voting.KeyID(id))
+	}
+	return out, nil
+}
+
+// batchCredentials returns the API tokens and sessions a batch's senders signed in
+// with, where a ballot is to be stored only if they still stand, each once.
+func batchCredentials(batch []*pendingBallot) (tokens []int64, sessions []string) {
+	tokens, sessions = []int64{}, []string{} // never nil: a nil array is NULL to PostgreSQL
+	seen := map[voting.Credential]bool{}
+	for _, p := range batch {
+		c := p.in.Credential
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		if c.Token != 0 {
+			tokens = append(tokens, c.Token)
+		}
+		if c.Session != "" {
+			sessions = append(sessions, c.Session)
+		}
+	}
+	return tokens, sessions
+}
+
+// endedCredentials returns which of the credentials a batch's senders signed in with
+// no longer stand, as the transaction that stores the ballots sees it: the API token
+// revoked or the session ended (on this node or another) since they were read.
+func endedCredentials(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) (map[voting.Credential]bool, error) {
+	tokens, sessions := batchCredentials(batch)
+	tokenThere, sessionThere := map[int64]bool{}, map[string]bool{}
+	if len(tokens) > 0 {
+		q, args, err := sqlx.In(`SELECT id FROM api_tokens WHERE id IN (?)`, tokens)
+		if err != nil {
+			return nil, err
+		}
+		var ids []int64
+		if err := tx.SelectContext(ctx, &ids, tx.Rebind(q), args...); err != nil {
+			return nil, fmt.Errorf("submit ballots: %w", err)
+		}
+		for _, id := range ids {
+			tokenThere[id] = true
+		}
+	}
+	if len(sessions) > 0 {
+		q, args, err := sqlx.In(`SELECT id FROM sessions WHERE id IN (?)`, sessions)
+		if err != nil {
+			return nil, err
+		}
+		var ids []string
+		if err := tx.SelectContext(ctx, &ids, tx.Rebind(q), args...); err != nil {
+			return nil, fmt.Errorf("submit ballots: %w", err)
+		}
+		for _, id := range ids {
+			sessionThere[id] = true
+		}
+	}
+	ended := map[voting.Credential]bool{}
+	for _, p := range batch {
+		c := p.in.Credential
+		if c.Token != 0 && !tokenThere[c.Token] || c.Session != "" && !sessionThere[c.Session] {
+			ended[c] = true
+		}
+	}
+	return ended, nil
 }
 
 // pollState is what a batch needs to know of a poll: whether it has closed, and the

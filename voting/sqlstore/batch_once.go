@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -20,7 +19,9 @@ import (
 // size after the last append committed here, and its hashes. The statement writes
 // only if the log still has that size and every poll the batch votes in is still open
 // with no count of hands, which everything else that writes to the log or closes a
-// poll changes under the log's lock; and the ballots' unique keys refuse a nonce used
+// poll changes under the log's lock, if no key that signed one of its ballots has
+// been revoked, and if the credentials their senders signed in with still stand; and
+// the ballots' unique keys refuse a nonce used
 // before or a ballot sent again. When any of that does not hold, nothing is written
 // and the batch goes the careful way (commitBatch), which reads all of it under the
 // lock and answers each ballot on its own.
@@ -64,20 +65,19 @@ func (s *Store) commitAtOnce(ctx context.Context, meeting int64, batch []*pendin
 	for i, h := range plan.hashes {
 		hashes[i] = h.String()
 	}
+	keys := batchKeys(batch)
+	keyText := make([]string, len(keys))
+	for i, k := range keys {
+		keyText[i] = string(k)
+	}
+	tokens, sessions := batchCredentials(batch)
 	args := append(ballotArrays(batch, accept, n), size, meeting, n, pq.Array(polls), len(polls),
-		pq.Array(data), plan.start, pq.Array(hashes))
+		pq.Array(data), plan.start, pq.Array(hashes), pq.Array(keyText), pq.Array(tokens), pq.Array(sessions))
 	var rows []struct {
 		ID    int64 `db:"id"`
 		Index int64 `db:"log_index"`
 	}
-	err := sqlx.SelectContext(ctx, s.db, &rows, `WITH moved AS (
-			UPDATE vote_logs SET size = $16 WHERE meeting_id = $17 AND size = $18
-			AND (SELECT COUNT(*) FROM polls WHERE id = ANY($19::bigint[]) AND meeting_id = $17
-				AND closed_at IS NULL AND room_hands = 0) = $20
-			RETURNING 1
-		), `+appendedAfterMove("$17", "$18", "$21", "$22", "$23")+`
-		INSERT INTO ballots (`+ballotColumns+`) SELECT *, $16::bigint FROM `+ballotsUnnest+`
-		WHERE EXISTS (SELECT 1 FROM moved) RETURNING id, log_index`, args...)
+	err := s.db.SelectPrepared(ctx, &rows, batchAtOnce, args...)
 	if err != nil || len(rows) != len(batch) {
 		// Nothing was written: an error undoes the whole statement, and without the
 		// log's move nothing is inserted. (Had the connection failed after the commit,
@@ -98,6 +98,25 @@ func (s *Store) commitAtOnce(ctx context.Context, meeting int64, batch []*pendin
 	}
 	return true
 }
+
+// batchAtOnce is commitAtOnce's statement. Its parameters: the ballots' arrays
+// ($1–$15, ballotArrays); the log's size after it ($16); the meeting ($17); the log's
+// size before it ($18); the polls voted in ($19) and how many they are ($20); the
+// leaves' data ($21); where the new hashes start ($22); the hashes ($23); the keys
+// that signed the ballots ($24), none of which may have been revoked; and the API
+// tokens ($25) and sessions ($26) their senders signed in with, each of which must
+// still be there (voting.Credential).
+var batchAtOnce = `WITH moved AS (
+			UPDATE vote_logs SET size = $16 WHERE meeting_id = $17 AND size = $18
+			AND (SELECT COUNT(*) FROM polls WHERE id = ANY($19::bigint[]) AND meeting_id = $17
+				AND closed_at IS NULL AND room_hands = 0) = $20
+			AND NOT EXISTS (SELECT 1 FROM voting_keys WHERE id = ANY($24::text[]) AND revoked_at IS NOT NULL)
+			AND (SELECT COUNT(*) FROM api_tokens WHERE id = ANY($25::bigint[])) = cardinality($25::bigint[])
+			AND (SELECT COUNT(*) FROM sessions WHERE id = ANY($26::text[])) = cardinality($26::text[])
+			RETURNING 1
+		), ` + appendedAfterMove("$17", "$18", "$21", "$22", "$23") + `
+		INSERT INTO ballots (` + ballotColumns + `) SELECT *, $16::bigint FROM ` + ballotsUnnest + `
+		WHERE EXISTS (SELECT 1 FROM moved) RETURNING id, log_index`
 
 // plannedAppend is a log store that stores nothing: it answers a size given it, reads
 // hashes as the log's own store does, and keeps what an append would have stored.

@@ -3,16 +3,22 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"github.com/chamber/chamber/migrations"
 	"github.com/chamber/chamber/voting"
 )
 
 // Every ballot is checked against its signer's key and against the roll as it stands
-// at its meeting's journal sequence number, both read afresh. When everyone votes at
-// once those reads arrive together, so they are coalesced (migrations.Coalescer): the
+// at its meeting's journal sequence number, read afresh. When everyone votes at once
+// those reads arrive together, so they are coalesced (migrations.Coalescer): the
 // ballots that arrive while one read runs share the next, one statement for the
 // meetings and one for the keys, however many ballots there are.
+//
+// A key that was approved and not revoked when it was read is kept (keyCache) and not
+// read again. Such a key changes only by being revoked, on this node or another, and
+// every ballot is checked against its key's revocation as it commits: a ballot under a
+// key revoked since it was read is refused then (ErrKeyRevoked).
 
 // maxLookups bounds the keys or meetings one read asks for.
 const maxLookups = 500
@@ -111,9 +117,24 @@ func (s *Store) readRefs(ctx context.Context, asks []refAsk) (map[refAsk]refs, e
 	if err := migrations.SelectIn(ctx, s.db, &rows, `SELECT id, last_seq FROM meetings WHERE id IN (?)`, meetings); err != nil {
 		return nil, fmt.Errorf("read journals: %w", err)
 	}
-	keys, err := s.readKeys(ctx, ids)
-	if err != nil {
-		return nil, err
+	keys := make(map[voting.KeyID]voting.Key, len(ids))
+	var missing []voting.KeyID
+	for _, id := range ids {
+		if k, ok := s.keys.get(id); ok {
+			keys[id] = k
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) > 0 {
+		read, err := s.readKeys(ctx, missing)
+		if err != nil {
+			return nil, err
+		}
+		for id, k := range read {
+			keys[id] = k
+			s.keys.keep(k)
+		}
 	}
 	seqs := make(map[int64]int64, len(rows))
 	for _, r := range rows {
@@ -149,4 +170,42 @@ func (s *Store) readKeys(ctx context.Context, ids []voting.KeyID) (map[voting.Ke
 		out[k.ID] = k
 	}
 	return out, nil
+}
+
+// maxKeysKept bounds the keys a store keeps: a council's members' devices, many
+// times over. Past it, the keys kept are dropped and read again as they are used.
+const maxKeysKept = 20000
+
+// keyCache keeps the keys that were approved and not revoked when read (see above).
+type keyCache struct {
+	mu   sync.Mutex
+	keys map[voting.KeyID]voting.Key
+}
+
+func newKeyCache() *keyCache { return &keyCache{keys: map[voting.KeyID]voting.Key{}} }
+
+func (c *keyCache) get(id voting.KeyID) (voting.Key, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.keys[id]
+	return k, ok
+}
+
+// keep keeps k if it is approved and not revoked.
+func (c *keyCache) keep(k voting.Key) {
+	if k.ApprovedAt.IsZero() || !k.RevokedAt.IsZero() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.keys) >= maxKeysKept {
+		clear(c.keys)
+	}
+	c.keys[k.ID] = k
+}
+
+func (c *keyCache) forget(id voting.KeyID) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.keys, id)
 }

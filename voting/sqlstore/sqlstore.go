@@ -30,6 +30,7 @@ type Store struct {
 	db      *migrations.DB
 	hashes  *hashCache
 	lookups *lookups
+	keys    *keyCache // approved keys, as last read (lookups.go)
 
 	mu        sync.Mutex          // guards appenders
 	appenders map[int64]*appender // by meeting
@@ -41,7 +42,7 @@ var _ voting.Store = (*Store)(nil)
 
 // New returns a Store on db, which must be migrated.
 func New(db *migrations.DB) *Store {
-	s := &Store{db: db, hashes: newHashCache(), appenders: map[int64]*appender{}}
+	s := &Store{db: db, hashes: newHashCache(), keys: newKeyCache(), appenders: map[int64]*appender{}}
 	s.lookups = newLookups(s)
 	return s
 }
@@ -239,6 +240,7 @@ func (s *Store) RevokeKey(ctx context.Context, id voting.KeyID, by int64, at tim
 		_, err = tx.ExecContext(ctx, tx.Rebind(`UPDATE voting_keys SET revoked_at = ?, revoked_by = ? WHERE id = ?`), k.RevokedAt, by, string(id))
 		return err
 	})
+	s.keys.forget(id)
 	if err != nil {
 		return voting.Key{}, err
 	}
@@ -1060,6 +1062,20 @@ func (s *Store) submitOne(ctx context.Context, in voting.BallotSubmission) (voti
 		}
 		if n > 0 {
 			return fmt.Errorf("submit ballot of voter %d in poll %d: %w", b.Voter, b.Poll, voting.ErrReplay)
+		}
+		revoked, err := s.revokedKeys(ctx, tx, []voting.KeyID{in.Key})
+		if err != nil {
+			return err
+		}
+		if revoked[in.Key] {
+			return fmt.Errorf("submit ballot: key %s: %w", in.Key, voting.ErrKeyRevoked)
+		}
+		ended, err := endedCredentials(ctx, tx, []*pendingBallot{{in: in}})
+		if err != nil {
+			return err
+		}
+		if ended[in.Credential] {
+			return fmt.Errorf("submit ballot: the sender's sign-in has ended: %w", voting.ErrUnauthenticated)
 		}
 		if !b.Casting {
 			lim, err := roomLimitOf(ctx, tx, b.Poll, st.Hands, st.Eligible)

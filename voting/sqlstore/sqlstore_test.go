@@ -673,7 +673,8 @@ func TestJournalSeqAndKey(t *testing.T) {
 			}()
 		}
 		wg.Wait()
-		// What is read is what has committed: a revocation shows at once.
+		// A revocation through this store shows at once (one on another node, as the
+		// ballots under the key commit: TestKeyRevokedOnAnotherNode).
 		if _, err := s.RevokeKey(ctx, k.ID, k.User, time.Date(2026, 3, 1, 19, 0, 0, 0, time.UTC)); err != nil {
 			t.Fatal(err)
 		}
