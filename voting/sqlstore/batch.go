@@ -570,8 +570,8 @@ func ballotArrays(batch []*pendingBallot, accept []int, first int64) []any {
 		}
 	}
 	return []any{pq.Array(polls), pq.Array(meetings), pq.Array(voters), pq.Array(recorders), pq.Array(proxies),
-		pq.Array(casting), pq.Array(text[0]), pq.Array(text[1]), pq.Array(text[2]), pq.Array(text[3]),
-		pq.Array(text[4]), pq.Array(text[5]), pq.Array(text[6]), pq.Array(text[7]), pq.Array(indexes)}
+		pq.Array(casting), textArray(text[0]), textArray(text[1]), textArray(text[2]), textArray(text[3]),
+		textArray(text[4]), textArray(text[5]), textArray(text[6]), textArray(text[7]), pq.Array(indexes)}
 }
 
 // pgTime is how times go into PostgreSQL arrays: to the microsecond, with the zone.

@@ -72,7 +72,7 @@ func (s *Store) commitAtOnce(ctx context.Context, meeting int64, batch []*pendin
 	}
 	tokens, sessions := batchCredentials(batch)
 	args := append(ballotArrays(batch, accept, n), size, meeting, n, pq.Array(polls), len(polls),
-		pq.Array(data), plan.start, pq.Array(hashes), pq.Array(keyText), pq.Array(tokens), pq.Array(sessions))
+		textArray(data), plan.start, textArray(hashes), textArray(keyText), pq.Array(tokens), textArray(sessions))
 	var rows []struct {
 		ID    int64 `db:"id"`
 		Index int64 `db:"log_index"`

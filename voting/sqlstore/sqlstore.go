@@ -383,7 +383,7 @@ func (l *logStore) appendPostgres(ctx context.Context, n int64, data []string, s
 			UPDATE vote_logs SET size = $2 WHERE meeting_id = $1 AND size = $3 RETURNING 1
 		), `+appendedAfterMove("$1", "$3", "$4", "$5", "$6")+`
 		SELECT COUNT(*) FROM moved`,
-		l.meeting, n+int64(len(data)), n, pq.Array(data), start, pq.Array(text))
+		l.meeting, n+int64(len(data)), n, textArray(data), start, textArray(text))
 	if err != nil {
 		return fmt.Errorf("append to log: %w", err)
 	}
@@ -422,7 +422,7 @@ func (l *logStore) insertIndexed(ctx context.Context, table, column string, star
 			indexes[i] = start + int64(i)
 		}
 		if _, err := l.q.ExecContext(ctx, `INSERT INTO `+table+` (meeting_id, idx, `+column+`)
-			SELECT $1, * FROM unnest($2::bigint[], $3::text[])`, l.meeting, pq.Array(indexes), pq.Array(values)); err != nil {
+			SELECT $1, * FROM unnest($2::bigint[], $3::text[])`, l.meeting, pq.Array(indexes), textArray(values)); err != nil {
 			return fmt.Errorf("append to log: %w", err)
 		}
 		return nil
