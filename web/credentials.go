@@ -90,30 +90,33 @@ func (h *heldCreds) forgetToken(id int64) {
 // a member's own ballot, else as read now. err is agenda.ErrBadCredentials for a token
 // that is unknown, expired or revoked.
 func (s *Server) bearerUser(c *call, token string) (heldCred, error) {
-	hash := "token " + agenda.HashToken(token)
-	now := s.now()
-	if c.route.identity {
-		if h, ok := s.held.get(hash, now); ok {
-			c.held = hash
-			return h, nil
+	return s.heldOrRead(c, "token "+agenda.HashToken(token), func(now time.Time) (heldCred, error) {
+		t, err := s.svc.APITokenUser(c.r.Context(), token)
+		if err != nil {
+			return heldCred{}, err
 		}
-	}
-	t, err := s.svc.APITokenUser(c.r.Context(), token)
-	if err != nil {
-		return heldCred{}, err
-	}
-	h := heldCred{userID: t.UserID, tokenID: t.ID, readAt: now}
-	if t.ExpiresAt != nil {
-		h.expires = *t.ExpiresAt
-	}
-	s.held.keep(hash, h)
-	c.held = hash
-	return h, nil
+		h := heldCred{userID: t.UserID, tokenID: t.ID, readAt: now}
+		if t.ExpiresAt != nil {
+			h.expires = *t.ExpiresAt
+		}
+		return h, nil
+	})
 }
 
 // sessionUser is bearerUser for a session cookie.
 func (s *Server) sessionUser(c *call, cookie string) (heldCred, error) {
-	hash := "session " + agenda.HashToken(cookie)
+	return s.heldOrRead(c, "session "+agenda.HashToken(cookie), func(now time.Time) (heldCred, error) {
+		sess, err := s.svc.SessionFor(c.r.Context(), cookie)
+		if err != nil {
+			return heldCred{}, err
+		}
+		return heldCred{userID: sess.UserID, session: sess.IDHash, csrf: sess.CSRFToken, expires: sess.ExpiresAt, readAt: now}, nil
+	})
+}
+
+// heldOrRead returns the credential held under hash on a route that casts a member's
+// own ballot, else reads it and holds it.
+func (s *Server) heldOrRead(c *call, hash string, read func(now time.Time) (heldCred, error)) (heldCred, error) {
 	now := s.now()
 	if c.route.identity {
 		if h, ok := s.held.get(hash, now); ok {
@@ -121,11 +124,10 @@ func (s *Server) sessionUser(c *call, cookie string) (heldCred, error) {
 			return h, nil
 		}
 	}
-	sess, err := s.svc.SessionFor(c.r.Context(), cookie)
+	h, err := read(now)
 	if err != nil {
 		return heldCred{}, err
 	}
-	h := heldCred{userID: sess.UserID, session: sess.IDHash, csrf: sess.CSRFToken, expires: sess.ExpiresAt, readAt: now}
 	s.held.keep(hash, h)
 	c.held = hash
 	return h, nil

@@ -324,16 +324,12 @@ func (s *Store) revokedKeys(ctx context.Context, tx *sqlx.Tx, ids []voting.KeyID
 	for i, id := range ids {
 		text[i] = string(id)
 	}
-	q, args, err := sqlx.In(`SELECT id FROM voting_keys WHERE id IN (?) AND revoked_at IS NOT NULL`, text)
+	revoked, err := present(ctx, tx, `SELECT id FROM voting_keys WHERE id IN (?) AND revoked_at IS NOT NULL`, text)
 	if err != nil {
 		return nil, err
 	}
-	var rows []string
-	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
-		return nil, fmt.Errorf("submit ballots: %w", err)
-	}
-	out := make(map[voting.KeyID]bool, len(rows))
-	for _, id := range rows {
+	out := make(map[voting.KeyID]bool, len(revoked))
+	for id := range revoked {
 		out[voting.KeyID(id)] = true
 		s.keys.forget(voting.KeyID(id))
 	}
@@ -366,32 +362,13 @@ func batchCredentials(batch []*pendingBallot) (tokens []int64, sessions []string
 // revoked or the session ended (on this node or another) since they were read.
 func endedCredentials(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) (map[voting.Credential]bool, error) {
 	tokens, sessions := batchCredentials(batch)
-	tokenThere, sessionThere := map[int64]bool{}, map[string]bool{}
-	if len(tokens) > 0 {
-		q, args, err := sqlx.In(`SELECT id FROM api_tokens WHERE id IN (?)`, tokens)
-		if err != nil {
-			return nil, err
-		}
-		var ids []int64
-		if err := tx.SelectContext(ctx, &ids, tx.Rebind(q), args...); err != nil {
-			return nil, fmt.Errorf("submit ballots: %w", err)
-		}
-		for _, id := range ids {
-			tokenThere[id] = true
-		}
+	tokenThere, err := present(ctx, tx, `SELECT id FROM api_tokens WHERE id IN (?)`, tokens)
+	if err != nil {
+		return nil, err
 	}
-	if len(sessions) > 0 {
-		q, args, err := sqlx.In(`SELECT id FROM sessions WHERE id IN (?)`, sessions)
-		if err != nil {
-			return nil, err
-		}
-		var ids []string
-		if err := tx.SelectContext(ctx, &ids, tx.Rebind(q), args...); err != nil {
-			return nil, fmt.Errorf("submit ballots: %w", err)
-		}
-		for _, id := range ids {
-			sessionThere[id] = true
-		}
+	sessionThere, err := present(ctx, tx, `SELECT id FROM sessions WHERE id IN (?)`, sessions)
+	if err != nil {
+		return nil, err
 	}
 	ended := map[voting.Credential]bool{}
 	for _, p := range batch {
@@ -401,6 +378,27 @@ func endedCredentials(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) 
 		}
 	}
 	return ended, nil
+}
+
+// present runs query, which selects those of ids that are there, and returns them as
+// a set.
+func present[T int64 | string](ctx context.Context, tx *sqlx.Tx, query string, ids []T) (map[T]bool, error) {
+	there := make(map[T]bool, len(ids))
+	if len(ids) == 0 {
+		return there, nil
+	}
+	q, args, err := sqlx.In(query, ids)
+	if err != nil {
+		return nil, err
+	}
+	var found []T
+	if err := tx.SelectContext(ctx, &found, tx.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("submit ballots: %w", err)
+	}
+	for _, id := range found {
+		there[id] = true
+	}
+	return there, nil
 }
 
 // pollState is what a batch needs to know of a poll: whether it has closed, and the

@@ -1,11 +1,9 @@
 package sqlstore_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/chamber/chamber/migrations"
 	"github.com/chamber/chamber/migrations/dbtest"
@@ -21,7 +19,6 @@ import (
 // ballot lands once, at the next index, and the log stays whole.
 func TestBatchesOfTwoNodes(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, db *migrations.DB) {
-		ctx := context.Background()
 		a, keys := newStore(t, db)
 		b := sqlstore.New(db)
 		p := openPoll(t, a, "challenge n")
@@ -76,17 +73,7 @@ func TestBatchesOfTwoNodes(t *testing.T) {
 
 		// The poll closes; a batch for it, from the store that knows the log as the
 		// close left it, is refused.
-		votes, err := a.Votes(ctx, p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		closing, err := p.Close(t0.Add(time.Minute), chair, 8, votes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := a.ClosePoll(ctx, p.ID, decided(closing, nil)); err != nil {
-			t.Fatal(err)
-		}
+		closeUndecided(t, a, p)
 		size++
 		late := submission(t, p, 44, 0, "for", false, "late")
 		_, _, errs, err = a.CommitTogether(meeting, []voting.BallotSubmission{late})

@@ -60,17 +60,7 @@ func TestKeyRevokedOnAnotherNode(t *testing.T) {
 		}
 
 		// A casting vote goes on its own, and is checked the same way.
-		votes, err := a.Votes(ctx, p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		closing, err := p.Close(t0.Add(time.Minute), chair, 8, votes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := a.ClosePoll(ctx, p.ID, decided(closing, nil)); err != nil {
-			t.Fatal(err)
-		}
+		closeUndecided(t, a, p)
 		revokeOnB(chair)
 		if _, _, err := a.SubmitBallot(ctx, submission(t, p, chair, 0, "for", true, "casting")); !errors.Is(err, voting.ErrKeyRevoked) {
 			t.Errorf("a casting vote under a key revoked on another node: %v, want ErrKeyRevoked", err)
@@ -144,17 +134,7 @@ func TestCredentialEndedAsBallotCommits(t *testing.T) {
 		}
 
 		// A casting vote goes on its own, and is checked the same way.
-		votes, err := a.Votes(ctx, p.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		closing, err := p.Close(t0.Add(time.Minute), chair, 8, votes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, _, err := a.ClosePoll(ctx, p.ID, decided(closing, nil)); err != nil {
-			t.Fatal(err)
-		}
+		closeUndecided(t, a, p)
 		exec(`DELETE FROM sessions WHERE id = ?`, fmt.Sprint("session", chair))
 		casting := submission(t, p, chair, 0, "for", true, "casting")
 		casting.Credential = session(chair)
@@ -163,4 +143,21 @@ func TestCredentialEndedAsBallotCommits(t *testing.T) {
 		}
 		checkRecord(t, a, keys, 7) // the opening, five ballots, the close
 	})
+}
+
+// closeUndecided closes p with no result yet, as a poll that awaits a casting vote is.
+func closeUndecided(t *testing.T, s *sqlstore.Store, p voting.PollOpening) {
+	t.Helper()
+	ctx := context.Background()
+	votes, err := s.Votes(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	closing, err := p.Close(t0.Add(time.Minute), chair, 8, votes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.ClosePoll(ctx, p.ID, decided(closing, nil)); err != nil {
+		t.Fatal(err)
+	}
 }
