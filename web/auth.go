@@ -45,7 +45,7 @@ func (s *Server) authenticate(c *call) error {
 		if err != nil {
 			return err
 		}
-		userID, c.tokenID, c.cred = h.userID, h.tokenID, h.credential()
+		userID, c.cred = h.userID, h.cred
 	} else if ck, err := r.Cookie(SessionCookie); err == nil && ck.Value != "" {
 		h, err := s.sessionUser(c, ck.Value)
 		switch {
@@ -54,7 +54,7 @@ func (s *Server) authenticate(c *call) error {
 		case err != nil:
 			return err
 		default:
-			userID, c.cookie, c.csrf, c.cred = h.userID, ck.Value, h.csrf, h.credential()
+			userID, c.cookie, c.csrf, c.cred = h.userID, ck.Value, h.csrf, h.cred
 		}
 	}
 	if userID != 0 && c.route.identity {
@@ -216,8 +216,8 @@ func (c *call) rateLimit(l *ipLimiter) error {
 // token (chamber logout).
 func (s *Server) logout(c *call) (noContent, error) {
 	s.held.forget(c.held)
-	if c.tokenID != 0 {
-		return noContent{}, s.svc.RevokeAPIToken(c.r.Context(), c.actor, c.tokenID)
+	if c.cred.Token != 0 {
+		return noContent{}, s.svc.RevokeAPIToken(c.r.Context(), c.actor, c.cred.Token)
 	}
 	if c.cookie == "" {
 		return noContent{}, nil

@@ -28,16 +28,10 @@ const maxHeldCreds = 10000
 // heldCred is a credential as last read.
 type heldCred struct {
 	userID  int64
-	tokenID int64  // an API token's id, or
-	session string // a session's id (its cookie's hash)
-	csrf    string // the session's CSRF token
+	cred    voting.Credential // the API token or session, what a ballot is stored under
+	csrf    string            // the session's CSRF token
 	expires time.Time
 	readAt  time.Time
-}
-
-// credential is what the ballot must be stored under.
-func (h heldCred) credential() voting.Credential {
-	return voting.Credential{Token: h.tokenID, Session: h.session}
 }
 
 // heldCreds holds credentials by the hash of the token or cookie presented.
@@ -80,7 +74,7 @@ func (h *heldCreds) forgetToken(id int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for hash, c := range h.creds {
-		if c.tokenID == id {
+		if c.cred.Token == id {
 			delete(h.creds, hash)
 		}
 	}
@@ -95,7 +89,7 @@ func (s *Server) bearerUser(c *call, token string) (heldCred, error) {
 		if err != nil {
 			return heldCred{}, err
 		}
-		h := heldCred{userID: t.UserID, tokenID: t.ID, readAt: now}
+		h := heldCred{userID: t.UserID, cred: voting.Credential{Token: t.ID}, readAt: now}
 		if t.ExpiresAt != nil {
 			h.expires = *t.ExpiresAt
 		}
@@ -110,7 +104,8 @@ func (s *Server) sessionUser(c *call, cookie string) (heldCred, error) {
 		if err != nil {
 			return heldCred{}, err
 		}
-		return heldCred{userID: sess.UserID, session: sess.IDHash, csrf: sess.CSRFToken, expires: sess.ExpiresAt, readAt: now}, nil
+		return heldCred{userID: sess.UserID, cred: voting.Credential{Session: sess.IDHash}, csrf: sess.CSRFToken,
+			expires: sess.ExpiresAt, readAt: now}, nil
 	})
 }
 

@@ -194,10 +194,8 @@ type call struct {
 	// cookie is the session cookie's value and csrf its token, when the request was
 	// authenticated by the cookie.
 	cookie, csrf string
-	// tokenID is the API token the request was authenticated by, if any.
-	tokenID int64
-	// cred is the token or session the request was authenticated by, and held the
-	// key it is held under (credentials.go).
+	// cred is the API token or session the request was authenticated by, if any, and
+	// held the key it is held under (credentials.go).
 	cred voting.Credential
 	held string
 	// rolesLoaded says the actor's roles are loaded, on a route that authenticates

@@ -160,11 +160,7 @@ func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
 		if err != nil {
 			return err
 		}
-		revoked, err := s.revokedKeys(ctx, tx, batchKeys(batch))
-		if err != nil {
-			return err
-		}
-		ended, err := endedCredentials(ctx, tx, batch)
+		fallen, err := s.fallen(ctx, tx, batch)
 		if err != nil {
 			return err
 		}
@@ -209,11 +205,8 @@ func (s *Store) commitBatch(meeting int64, batch []*pendingBallot) {
 			case used[nonce]:
 				outcomes[i].err = fmt.Errorf("submit ballot of voter %d in poll %d: %w", b.Voter, b.Poll, voting.ErrReplay)
 				continue
-			case revoked[p.in.Key]:
-				outcomes[i].err = fmt.Errorf("submit ballot: key %s: %w", p.in.Key, voting.ErrKeyRevoked)
-				continue
-			case ended[p.in.Credential]:
-				outcomes[i].err = fmt.Errorf("submit ballot: the sender's sign-in has ended: %w", voting.ErrUnauthenticated)
+			case fallen[p] != nil:
+				outcomes[i].err = fallen[p]
 				continue
 			case !limits[b.Poll].admits(b.Voter):
 				outcomes[i].err = fmt.Errorf("submit ballot of voter %d in poll %d: the count of hands covers every member who had not voted: %w",
@@ -303,37 +296,17 @@ func (s *Store) ballotsByHash(ctx context.Context, tx *sqlx.Tx, hashes []string)
 	return out, nil
 }
 
-// batchKeys returns the keys that signed a batch's ballots, each once.
-func batchKeys(batch []*pendingBallot) []voting.KeyID {
+// batchKeys returns the keys that signed a batch's ballots, each once, as text.
+func batchKeys(batch []*pendingBallot) []string {
 	seen := make(map[voting.KeyID]bool, len(batch))
-	var ids []voting.KeyID
+	ids := []string{}
 	for _, p := range batch {
 		if !seen[p.in.Key] {
 			seen[p.in.Key] = true
-			ids = append(ids, p.in.Key)
+			ids = append(ids, string(p.in.Key))
 		}
 	}
 	return ids
-}
-
-// revokedKeys returns which of the keys have been revoked, as a transaction that
-// stores ballots under them sees it, and forgets them if they were kept: a key
-// approved when it was read may have been revoked since, on this node or another.
-func (s *Store) revokedKeys(ctx context.Context, tx *sqlx.Tx, ids []voting.KeyID) (map[voting.KeyID]bool, error) {
-	text := make([]string, len(ids))
-	for i, id := range ids {
-		text[i] = string(id)
-	}
-	revoked, err := present(ctx, tx, `SELECT id FROM voting_keys WHERE id IN (?) AND revoked_at IS NOT NULL`, text)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[voting.KeyID]bool, len(revoked))
-	for id := range revoked {
-		out[voting.KeyID(id)] = true
-		s.keys.forget(voting.KeyID(id))
-	}
-	return out, nil
 }
 
 // batchCredentials returns the API tokens and sessions a batch's senders signed in
@@ -357,10 +330,19 @@ func batchCredentials(batch []*pendingBallot) (tokens []int64, sessions []string
 	return tokens, sessions
 }
 
-// endedCredentials returns which of the credentials a batch's senders signed in with
-// no longer stand, as the transaction that stores the ballots sees it: the API token
-// revoked or the session ended (on this node or another) since they were read.
-func endedCredentials(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) (map[voting.Credential]bool, error) {
+// fallen returns why each ballot of a batch that may no longer be stored is refused,
+// as the transaction that stores them sees it: its key has been revoked
+// (ErrKeyRevoked), or the API token or session its sender signed in with has gone
+// (ErrUnauthenticated), on this node or another, since they were read. Revoked keys
+// are forgotten.
+func (s *Store) fallen(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) (map[*pendingBallot]error, error) {
+	revoked, err := present(ctx, tx, `SELECT id FROM voting_keys WHERE id IN (?) AND revoked_at IS NOT NULL`, batchKeys(batch))
+	if err != nil {
+		return nil, err
+	}
+	for id := range revoked {
+		s.keys.forget(voting.KeyID(id))
+	}
 	tokens, sessions := batchCredentials(batch)
 	tokenThere, err := present(ctx, tx, `SELECT id FROM api_tokens WHERE id IN (?)`, tokens)
 	if err != nil {
@@ -370,14 +352,17 @@ func endedCredentials(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) 
 	if err != nil {
 		return nil, err
 	}
-	ended := map[voting.Credential]bool{}
+	out := map[*pendingBallot]error{}
 	for _, p := range batch {
 		c := p.in.Credential
-		if c.Token != 0 && !tokenThere[c.Token] || c.Session != "" && !sessionThere[c.Session] {
-			ended[c] = true
+		switch {
+		case revoked[string(p.in.Key)]:
+			out[p] = fmt.Errorf("submit ballot: key %s: %w", p.in.Key, voting.ErrKeyRevoked)
+		case c.Token != 0 && !tokenThere[c.Token] || c.Session != "" && !sessionThere[c.Session]:
+			out[p] = fmt.Errorf("submit ballot: the sender's sign-in has ended: %w", voting.ErrUnauthenticated)
 		}
 	}
-	return ended, nil
+	return out, nil
 }
 
 // present runs query, which selects those of ids that are there, and returns them as

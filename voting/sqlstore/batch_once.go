@@ -65,14 +65,9 @@ func (s *Store) commitAtOnce(ctx context.Context, meeting int64, batch []*pendin
 	for i, h := range plan.hashes {
 		hashes[i] = h.String()
 	}
-	keys := batchKeys(batch)
-	keyText := make([]string, len(keys))
-	for i, k := range keys {
-		keyText[i] = string(k)
-	}
 	tokens, sessions := batchCredentials(batch)
 	args := append(ballotArrays(batch, accept, n), size, meeting, n, pq.Array(polls), len(polls),
-		textArray(data), plan.start, textArray(hashes), textArray(keyText), pq.Array(tokens), textArray(sessions))
+		textArray(data), plan.start, textArray(hashes), textArray(batchKeys(batch)), pq.Array(tokens), textArray(sessions))
 	var rows []struct {
 		ID    int64 `db:"id"`
 		Index int64 `db:"log_index"`

@@ -1063,19 +1063,13 @@ func (s *Store) submitOne(ctx context.Context, in voting.BallotSubmission) (voti
 		if n > 0 {
 			return fmt.Errorf("submit ballot of voter %d in poll %d: %w", b.Voter, b.Poll, voting.ErrReplay)
 		}
-		revoked, err := s.revokedKeys(ctx, tx, []voting.KeyID{in.Key})
+		p := &pendingBallot{in: in}
+		fallen, err := s.fallen(ctx, tx, []*pendingBallot{p})
 		if err != nil {
 			return err
 		}
-		if revoked[in.Key] {
-			return fmt.Errorf("submit ballot: key %s: %w", in.Key, voting.ErrKeyRevoked)
-		}
-		ended, err := endedCredentials(ctx, tx, []*pendingBallot{{in: in}})
-		if err != nil {
-			return err
-		}
-		if ended[in.Credential] {
-			return fmt.Errorf("submit ballot: the sender's sign-in has ended: %w", voting.ErrUnauthenticated)
+		if fallen[p] != nil {
+			return fallen[p]
 		}
 		if !b.Casting {
 			lim, err := roomLimitOf(ctx, tx, b.Poll, st.Hands, st.Eligible)
