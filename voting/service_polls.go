@@ -160,6 +160,13 @@ func (s *Service) OpenPoll(ctx context.Context, actor agenda.Actor, in PollInput
 		r.Meeting.LastSeq = ev.Seq
 		s.rolls.keep(rollKey{m.ID, p.Item}, ev.Seq, readAt, r)
 	}
+	// The poll itself is read once now, for the chair, rather than by the first voters
+	// all at once. Read after the opening's number, it is the poll as of then or
+	// later, as a ballot's own read would be.
+	readAt = time.Now()
+	if opened, err := s.store.Poll(ctx, p.ID); err == nil {
+		s.rolls.keepPoll(opened, ev.Seq, readAt)
+	}
 	s.publish(ctx, ev)
 	return viewOf(Poll{PollOpening: p}, priv), nil
 }

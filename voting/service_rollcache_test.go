@@ -104,3 +104,65 @@ func TestServiceRollAtOpening(t *testing.T) {
 		}
 	})
 }
+
+// countingPolls is a store that counts the polls read.
+type countingPolls struct {
+	voting.Store
+	mu sync.Mutex
+	n  int
+}
+
+func (c *countingPolls) Poll(ctx context.Context, id int64) (voting.Poll, error) {
+	c.mu.Lock()
+	c.n++
+	c.mu.Unlock()
+	return c.Store.Poll(ctx, id)
+}
+
+func (c *countingPolls) reads() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}
+
+// TestServicePollAtOpening: the poll is read as it opens, and the ballots that follow
+// are checked against that read, with none of their own, until something is
+// journaled; a ballot after the poll has closed elsewhere is still refused as closed.
+func TestServicePollAtOpening(t *testing.T) {
+	t.Parallel()
+	eachWorld(t, func(t *testing.T, w *world) {
+		// No publisher: progress, which reads the poll too, is not published.
+		store := &countingPolls{Store: w.store}
+		svc := voting.NewService(store, w.agenda, voting.Options{Now: w.clock.Now, LogKey: w.logKey,
+			Origin: "chamber.example.gov.uk"})
+		f := w.meeting("england")
+		f.arrive(agenda.InRoom, w.chair, w.vice, w.m1, w.m2, w.m3)
+		f.take(standardItem)
+		p, err := svc.OpenPoll(w.ctx, w.clerk, f.input(standardItem))
+		w.must(err)
+		if n := store.reads(); n != 1 {
+			t.Fatalf("opening a poll read it %d times, want 1", n)
+		}
+		for _, voter := range []agenda.Actor{w.m1, w.m2} {
+			if _, err := svc.Cast(w.ctx, voter, w.ballot(p, voter, "for")); err != nil {
+				t.Fatalf("ballot of %d: %v", voter.UserID, err)
+			}
+		}
+		if n := store.reads(); n != 1 {
+			t.Errorf("ballots after the opening read the poll %d more times, want none", n-1)
+		}
+		// Closed by another service (another node): the journal moves on, and the next
+		// ballot reads the poll again and is refused.
+		other := voting.NewService(w.store, w.agenda, voting.Options{Publisher: w.pub, Now: w.clock.Now, LogKey: w.logKey,
+			Origin: "chamber.example.gov.uk", ProgressEvery: -1})
+		if _, err := other.Close(w.ctx, w.chair, p.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Cast(w.ctx, w.m3, w.ballot(p, w.m3, "for")); !errors.Is(err, voting.ErrPollClosed) {
+			t.Errorf("ballot after the poll closed elsewhere: %v, want ErrPollClosed", err)
+		}
+		if n := store.reads(); n != 2 {
+			t.Errorf("%d polls read in all, want 2", n)
+		}
+	})
+}
