@@ -1,6 +1,9 @@
 package voting
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors returned by the voting package. Callers compare with errors.Is; the web layer
 // maps each to an HTTP status.
@@ -54,6 +57,12 @@ var (
 	// item that is not the current one, a second poll while one is open), or a write that
 	// lost a race, such as a log append at a size that another writer has already taken.
 	ErrConflict = errors.New("conflict")
+	// ErrStale reports a ballot checked against a meeting's journal sequence number
+	// that the store recalled rather than read (Store.RecalledSeqAndKey), where the
+	// journal has moved on by the time the ballot would commit; it is not stored. The
+	// service checks such a ballot again against the journal as it is, so the error
+	// does not reach the sender.
+	ErrStale = fmt.Errorf("%w: the meeting has moved on since the ballot was checked", ErrConflict)
 	// ErrNamedVote reports a count of hands in a recorded (named) vote, which takes
 	// each member's vote by name.
 	ErrNamedVote = errors.New("a recorded vote takes names, not a count")

@@ -113,34 +113,55 @@ func (s *Service) cast(ctx context.Context, actor agenda.Actor, cred Credential,
 	if err != nil {
 		return Receipt{}, false, s.refused(ctx, actor, sb, &b, nil, now, err)
 	}
-	seq, key, err := s.refsOf(ctx, &b, sb)
-	if err != nil {
-		return Receipt{}, false, err
-	}
-	p, err := s.pollOf(ctx, &b, seq)
-	if errors.Is(err, ErrNotFound) {
-		err = fmt.Errorf("ballot for poll %d, which does not exist: %w", b.Poll, ErrWrongPoll)
-		if r, ok, derr := s.sentBefore(ctx, sb); ok || derr != nil {
-			return r, false, derr
+	// An ordinary ballot is checked against the meeting's journal number as the store
+	// recalls it, if it can, and is then stored only if that is still the number as it
+	// commits. A ballot refused on a recalled number, or one whose meeting has moved on
+	// by then, is checked again, once, against the number read afresh.
+	var p Poll
+	var r agenda.Roll
+	var sub BallotSubmission
+	var stored StoredBallot
+	var dup bool
+	for recall := !b.Casting; ; recall = false {
+		seq, key, recalled, err := s.refsOf(ctx, &b, sb, recall)
+		if err != nil {
+			return Receipt{}, false, err
 		}
-		return Receipt{}, false, s.refused(ctx, actor, sb, &b, nil, now, err)
-	}
-	if err != nil {
-		return Receipt{}, false, err
-	}
-	r, sub, err := s.check(ctx, actor, sb, &b, &p, seq, key, now)
-	if err != nil {
-		// The very same ballot again, after what it was checked against has changed
-		// (the poll has closed, say): its first receipt.
-		if r, ok, derr := s.sentBefore(ctx, sb); ok || derr != nil {
-			return r, false, derr
+		p, err = s.pollOf(ctx, &b, seq)
+		if errors.Is(err, ErrNotFound) {
+			err = fmt.Errorf("ballot for poll %d, which does not exist: %w", b.Poll, ErrWrongPoll)
+			if r, ok, derr := s.sentBefore(ctx, sb); ok || derr != nil {
+				return r, false, derr
+			}
+			return Receipt{}, false, s.refused(ctx, actor, sb, &b, nil, now, err)
 		}
-		return Receipt{}, false, s.refused(ctx, actor, sb, &b, &p, now, err)
-	}
-	sub.Credential = cred
-	stored, dup, err := s.store.SubmitBallot(ctx, sub)
-	if err != nil {
-		return Receipt{}, false, s.refused(ctx, actor, sb, &b, &p, now, err)
+		if err != nil {
+			return Receipt{}, false, err
+		}
+		r, sub, err = s.check(ctx, actor, sb, &b, &p, seq, key, now)
+		if err != nil && recalled {
+			continue
+		}
+		if err != nil {
+			// The very same ballot again, after what it was checked against has changed
+			// (the poll has closed, say): its first receipt.
+			if r, ok, derr := s.sentBefore(ctx, sb); ok || derr != nil {
+				return r, false, derr
+			}
+			return Receipt{}, false, s.refused(ctx, actor, sb, &b, &p, now, err)
+		}
+		sub.Credential = cred
+		if recalled {
+			sub.Seq = seq
+		}
+		stored, dup, err = s.store.SubmitBallot(ctx, sub)
+		if errors.Is(err, ErrStale) {
+			continue
+		}
+		if err != nil {
+			return Receipt{}, false, s.refused(ctx, actor, sb, &b, &p, now, err)
+		}
+		break
 	}
 	receipt, err := s.receipt(ctx, p.Meeting, stored.Index, stored.ReceiptSize)
 	if err != nil {
@@ -176,27 +197,33 @@ func (s *Service) sentBefore(ctx context.Context, sb SignedBallot) (Receipt, boo
 	return r, err == nil, err
 }
 
-// refsOf reads, together, the sequence number of the journal of the meeting a ballot
-// names (-1 if there is no such meeting) and the key that signed it (nil if it is not
-// enrolled).
-func (s *Service) refsOf(ctx context.Context, b *Ballot, sb SignedBallot) (int64, *Key, error) {
+// refsOf returns the sequence number of the journal of the meeting a ballot names (-1
+// if there is no such meeting) and the key that signed it (nil if it is not enrolled):
+// as the store recalls them if recall is true and it can (recalled is then true), else
+// read together.
+func (s *Service) refsOf(ctx context.Context, b *Ballot, sb SignedBallot, recall bool) (seq int64, k *Key, recalled bool, err error) {
 	id := KeyIDOf(sb.PublicKey)
-	seq, k, ok, err := s.store.JournalSeqAndKey(ctx, b.Meeting, id)
+	if recall {
+		if seq, k, ok := s.store.RecalledSeqAndKey(b.Meeting, id); ok {
+			return seq, &k, true, nil
+		}
+	}
+	seq, key, ok, err := s.store.JournalSeqAndKey(ctx, b.Meeting, id)
 	if errors.Is(err, ErrNotFound) {
 		seq = -1
-		k, err = s.store.Key(ctx, id)
+		key, err = s.store.Key(ctx, id)
 		ok = err == nil
 		if errors.Is(err, ErrNotFound) {
 			err = nil
 		}
 	}
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, false, err
 	}
 	if !ok {
-		return seq, nil, nil
+		return seq, nil, false, nil
 	}
-	return seq, &k, nil
+	return seq, &key, false, nil
 }
 
 // pollOf returns the poll a ballot names, as it is at journal sequence number seq of

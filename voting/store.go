@@ -116,6 +116,13 @@ type Store interface {
 	// false when no such key is enrolled. ErrNotFound if there is no such meeting
 	// (and then the key is not read).
 	JournalSeqAndKey(ctx context.Context, meeting int64, key KeyID) (seq int64, k Key, ok bool, err error)
+	// RecalledSeqAndKey answers what JournalSeqAndKey would, without reading: the
+	// sequence number of the meeting's journal as the store last read or committed it,
+	// and the key if it keeps it, approved and not revoked when read; ok is false when
+	// it knows either not. A ballot checked against a recalled number is submitted with
+	// it (BallotSubmission.Seq), and is stored only if the journal has not moved on
+	// since (else ErrStale).
+	RecalledSeqAndKey(meeting int64, key KeyID) (seq int64, k Key, ok bool)
 }
 
 // Decide decides a poll as it closes, from the poll and every ballot it holds in log
@@ -139,6 +146,11 @@ type BallotSubmission struct {
 	// Credential is how the sender signed in, if the ballot is to be stored only if
 	// that still stands (see Credential); zero, nothing to check.
 	Credential Credential
+	// Seq is the sequence number of the meeting's journal the ballot was checked at,
+	// if it was recalled rather than read (Store.RecalledSeqAndKey): the ballot is
+	// stored only if the journal is still there as it commits, else it is refused with
+	// ErrStale. Zero, nothing to check: the number was read afresh for the ballot.
+	Seq int64
 	// Result is, for a casting vote, the poll's final result with it; Events report it
 	// in the journal. Both are written in the ballot's transaction.
 	Result *Result

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -331,11 +332,16 @@ func batchCredentials(batch []*pendingBallot) (tokens []int64, sessions []string
 }
 
 // fallen returns why each ballot of a batch that may no longer be stored is refused,
-// as the transaction that stores them sees it: its key has been revoked
-// (ErrKeyRevoked), or the API token or session its sender signed in with has gone
-// (ErrUnauthenticated), on this node or another, since they were read. Revoked keys
-// are forgotten.
+// as the transaction that stores them sees it: it was checked against a recalled
+// journal number and the meeting's journal has moved on since (ErrStale), its key
+// has been revoked (ErrKeyRevoked), or the API token or session its sender signed in
+// with has gone (ErrUnauthenticated), on this node or another, since they were read.
+// Revoked keys are forgotten; the journal's number, if read, is recalled.
 func (s *Store) fallen(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) (map[*pendingBallot]error, error) {
+	seqs, err := s.journalSeqsOf(ctx, tx, batch)
+	if err != nil {
+		return nil, err
+	}
 	revoked, err := present(ctx, tx, `SELECT id FROM voting_keys WHERE id IN (?) AND revoked_at IS NOT NULL`, batchKeys(batch))
 	if err != nil {
 		return nil, err
@@ -356,6 +362,9 @@ func (s *Store) fallen(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot)
 	for _, p := range batch {
 		c := p.in.Credential
 		switch {
+		case p.in.Seq != 0 && seqs[p.in.Ballot.Meeting] != p.in.Seq:
+			out[p] = fmt.Errorf("submit ballot: checked at journal entry %d of meeting %d, which has %d: %w",
+				p.in.Seq, p.in.Ballot.Meeting, seqs[p.in.Ballot.Meeting], voting.ErrStale)
 		case revoked[string(p.in.Key)]:
 			out[p] = fmt.Errorf("submit ballot: key %s: %w", p.in.Key, voting.ErrKeyRevoked)
 		case c.Token != 0 && !tokenThere[c.Token] || c.Session != "" && !sessionThere[c.Session]:
@@ -363,6 +372,38 @@ func (s *Store) fallen(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot)
 		}
 	}
 	return out, nil
+}
+
+// journalSeqsOf reads, as tx sees them, the journal numbers of the meetings of those
+// ballots of a batch that were checked against a recalled one, and recalls them: tx
+// must not have written to a journal itself, so that what it reads has committed.
+func (s *Store) journalSeqsOf(ctx context.Context, tx *sqlx.Tx, batch []*pendingBallot) (map[int64]int64, error) {
+	var meetings []int64
+	for _, p := range batch {
+		if p.in.Seq != 0 && !slices.Contains(meetings, p.in.Ballot.Meeting) {
+			meetings = append(meetings, p.in.Ballot.Meeting)
+		}
+	}
+	seqs := make(map[int64]int64, len(meetings))
+	if len(meetings) == 0 {
+		return seqs, nil
+	}
+	q, args, err := sqlx.In(`SELECT id, last_seq FROM meetings WHERE id IN (?)`, meetings)
+	if err != nil {
+		return nil, err
+	}
+	var rows []struct {
+		ID  int64 `db:"id"`
+		Seq int64 `db:"last_seq"`
+	}
+	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("submit ballots: %w", err)
+	}
+	for _, r := range rows {
+		seqs[r.ID] = r.Seq
+		s.seqs.note(r.ID, r.Seq)
+	}
+	return seqs, nil
 }
 
 // present runs query, which selects those of ids that are there, and returns them as

@@ -20,9 +20,10 @@ import (
 // only if the log still has that size and every poll the batch votes in is still open
 // with no count of hands, which everything else that writes to the log or closes a
 // poll changes under the log's lock, if no key that signed one of its ballots has
-// been revoked, and if the credentials their senders signed in with still stand; and
-// the ballots' unique keys refuse a nonce used
-// before or a ballot sent again. When any of that does not hold, nothing is written
+// been revoked, if the credentials their senders signed in with still stand, and if
+// the meeting's journal is still at the number the ballots were checked at, when that
+// was recalled (seqs.go); and the ballots' unique keys refuse a nonce used before or a
+// ballot sent again. When any of that does not hold, nothing is written
 // and the batch goes the careful way (commitBatch), which reads all of it under the
 // lock and answers each ballot on its own.
 
@@ -35,6 +36,7 @@ func (s *Store) commitAtOnce(ctx context.Context, meeting int64, batch []*pendin
 	}
 	// The same ballot twice in the batch, or two ballots with one nonce: the careful way.
 	seen := make(map[string]bool, 2*len(batch))
+	var seq int64 // the recalled journal number the ballots were checked at, if any
 	var polls []int64
 	pollSeen := map[int64]bool{}
 	leaves := make([][]byte, len(batch))
@@ -51,6 +53,13 @@ func (s *Store) commitAtOnce(ctx context.Context, meeting int64, batch []*pendin
 			polls = append(polls, b.Poll)
 		}
 		leaves[i], accept[i] = p.leaf, i
+		// Ballots checked against two recalled journal numbers: at most one holds.
+		if p.in.Seq != 0 {
+			if seq != 0 && p.in.Seq != seq {
+				return false
+			}
+			seq = p.in.Seq
+		}
 	}
 	plan := &plannedAppend{logStore: &logStore{s: s, q: s.db.Reader, meeting: meeting}, n: n}
 	if _, err := voting.NewLog("", plan).Append(ctx, leaves...); err != nil {
@@ -67,7 +76,7 @@ func (s *Store) commitAtOnce(ctx context.Context, meeting int64, batch []*pendin
 	}
 	tokens, sessions := batchCredentials(batch)
 	args := append(ballotArrays(batch, accept, n), size, meeting, n, pq.Array(polls), len(polls),
-		textArray(data), plan.start, textArray(hashes), textArray(batchKeys(batch)), pq.Array(tokens), textArray(sessions))
+		textArray(data), plan.start, textArray(hashes), textArray(batchKeys(batch)), pq.Array(tokens), textArray(sessions), seq)
 	var rows []struct {
 		ID    int64 `db:"id"`
 		Index int64 `db:"log_index"`
@@ -100,7 +109,8 @@ func (s *Store) commitAtOnce(ctx context.Context, meeting int64, batch []*pendin
 // leaves' data ($21); where the new hashes start ($22); the hashes ($23); the keys
 // that signed the ballots ($24), none of which may have been revoked; and the API
 // tokens ($25) and sessions ($26) their senders signed in with, each of which must
-// still be there (voting.Credential).
+// still be there (voting.Credential); and the recalled journal number the ballots were
+// checked at ($27; 0, none), which must still be the meeting's (seqs.go).
 var batchAtOnce = `WITH moved AS (
 			UPDATE vote_logs SET size = $16 WHERE meeting_id = $17 AND size = $18
 			AND (SELECT COUNT(*) FROM polls WHERE id = ANY($19::bigint[]) AND meeting_id = $17
@@ -108,6 +118,7 @@ var batchAtOnce = `WITH moved AS (
 			AND NOT EXISTS (SELECT 1 FROM voting_keys WHERE id = ANY($24::text[]) AND revoked_at IS NOT NULL)
 			AND (SELECT COUNT(*) FROM api_tokens WHERE id = ANY($25::bigint[])) = cardinality($25::bigint[])
 			AND (SELECT COUNT(*) FROM sessions WHERE id = ANY($26::text[])) = cardinality($26::text[])
+			AND ($27::bigint = 0 OR (SELECT last_seq FROM meetings WHERE id = $17) = $27)
 			RETURNING 1
 		), ` + appendedAfterMove("$17", "$18", "$21", "$22", "$23") + `
 		INSERT INTO ballots (` + ballotColumns + `) SELECT *, $16::bigint FROM ` + ballotsUnnest + `

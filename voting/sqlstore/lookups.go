@@ -10,7 +10,8 @@ import (
 )
 
 // Every ballot is checked against its signer's key and against the roll as it stands
-// at its meeting's journal sequence number, read afresh. When everyone votes at once
+// at its meeting's journal sequence number, read afresh unless it is recalled
+// (seqs.go). When everyone votes at once
 // those reads arrive together, so they are coalesced (migrations.Coalescer): the
 // ballots that arrive while one read runs share the next, one statement for the
 // meetings and one for the keys, however many ballots there are.
@@ -139,6 +140,7 @@ func (s *Store) readRefs(ctx context.Context, asks []refAsk) (map[refAsk]refs, e
 	seqs := make(map[int64]int64, len(rows))
 	for _, r := range rows {
 		seqs[r.ID] = r.Seq
+		s.seqs.note(r.ID, r.Seq)
 	}
 	out := make(map[refAsk]refs, len(asks))
 	for _, a := range asks {

@@ -30,7 +30,8 @@ type Store struct {
 	db      *migrations.DB
 	hashes  *hashCache
 	lookups *lookups
-	keys    *keyCache // approved keys, as last read (lookups.go)
+	keys    *keyCache    // approved keys, as last read (lookups.go)
+	seqs    *journalSeqs // the meetings' journal numbers, as last read or committed (seqs.go)
 
 	mu        sync.Mutex          // guards appenders
 	appenders map[int64]*appender // by meeting
@@ -42,7 +43,7 @@ var _ voting.Store = (*Store)(nil)
 
 // New returns a Store on db, which must be migrated.
 func New(db *migrations.DB) *Store {
-	s := &Store{db: db, hashes: newHashCache(), keys: newKeyCache(), appenders: map[int64]*appender{}}
+	s := &Store{db: db, hashes: newHashCache(), keys: newKeyCache(), seqs: newJournalSeqs(), appenders: map[int64]*appender{}}
 	s.lookups = newLookups(s)
 	return s
 }
@@ -50,7 +51,8 @@ func New(db *migrations.DB) *Store {
 var b64 = base64.StdEncoding
 
 // inTx runs fn in a write transaction, committing if it returns nil. The log hashes
-// the transaction appends join the cache once it has committed.
+// the transaction appends join the cache, and the journal numbers it writes are
+// recalled, once it has committed.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -59,13 +61,16 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		s.hashes.discard(tx)
+		s.seqs.discard(tx)
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		s.hashes.discard(tx)
+		s.seqs.discard(tx)
 		return err
 	}
 	s.hashes.commit(tx)
+	s.seqs.commit(tx)
 	return nil
 }
 
@@ -693,7 +698,7 @@ func (s *Store) OpenPoll(ctx context.Context, origin string, p *voting.PollOpeni
 		if ev, err = event(&opened); err != nil {
 			return fmt.Errorf("open poll: %w", err)
 		}
-		if err := appendEvents(ctx, tx, []*voting.VoteEvent{&ev}); err != nil {
+		if err := s.appendEvents(ctx, tx, []*voting.VoteEvent{&ev}); err != nil {
 			return fmt.Errorf("open poll: %w", err)
 		}
 		p.ID = id
@@ -824,7 +829,7 @@ func (s *Store) settlePoll(ctx context.Context, poll int64, doing string,
 			return err
 		}
 		index, events = i, slices.Clone(evs)
-		return appendEvents(ctx, tx, pointers(events))
+		return s.appendEvents(ctx, tx, pointers(events))
 	})
 	if err != nil {
 		return 0, nil, err
@@ -841,7 +846,7 @@ func pointers[T any](s []T) []*T {
 }
 
 // appendEvents appends events to their meetings' journals in tx, setting each one's
-// Seq. It keeps the agenda's contract for the events table (agenda/sqlstore's
+// Seq, which is recalled once tx commits. It keeps the agenda's contract for the events table (agenda/sqlstore's
 // AppendEvent does the same): the next sequence number comes from
 //
 //	UPDATE meetings SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq
@@ -849,7 +854,7 @@ func pointers[T any](s []T) []*T {
 // which also locks the meeting's row until the transaction ends, so that a meeting's
 // journal has no gaps and numbers its events in commit order, whichever package
 // writes them. Times are stored in UTC to the microsecond, data as JSON text.
-func appendEvents(ctx context.Context, tx *sqlx.Tx, events []*voting.VoteEvent) error {
+func (s *Store) appendEvents(ctx context.Context, tx *sqlx.Tx, events []*voting.VoteEvent) error {
 	for _, e := range events {
 		var seq int64
 		err := tx.GetContext(ctx, &seq, tx.Rebind(`UPDATE meetings SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq`), e.Meeting)
@@ -869,6 +874,7 @@ func appendEvents(ctx context.Context, tx *sqlx.Tx, events []*voting.VoteEvent) 
 			return fmt.Errorf("journal %s: %w", e.Type, err)
 		}
 		e.Seq = seq
+		s.seqs.written(tx, e.Meeting, seq)
 	}
 	return nil
 }
@@ -895,7 +901,7 @@ func (s *Store) SetResult(ctx context.Context, poll int64, r voting.Result, even
 			}
 			return fmt.Errorf("result of poll %d: %w", poll, voting.ErrPollOpen)
 		}
-		return appendEvents(ctx, tx, pointers(events))
+		return s.appendEvents(ctx, tx, pointers(events))
 	})
 	if err != nil {
 		return nil, err
@@ -1106,7 +1112,7 @@ func (s *Store) submitOne(ctx context.Context, in voting.BallotSubmission) (voti
 			}
 		}
 		out.Events = slices.Clone(in.Events)
-		return appendEvents(ctx, tx, pointers(out.Events))
+		return s.appendEvents(ctx, tx, pointers(out.Events))
 	})
 	if err != nil {
 		return voting.StoredBallot{}, false, err
