@@ -40,6 +40,47 @@ func HashPassword(password string, p PasswordParams) string {
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
 }
 
+// Each password hashed holds argon2id's memory (19 MiB) while it runs, and sign-in
+// attempts may come from any number of addresses at once (each address's are limited
+// on their own): at most Options.MaxHashing are hashed at a time, the others waiting
+// their turn, so that the memory sign-ins take is bounded whoever sends them. A request
+// that ends while it waits gives up its turn.
+
+// hashTurn waits for a turn to hash a password, and returns the function that ends it.
+func (s *Service) hashTurn(ctx context.Context) (func(), error) {
+	select {
+	case s.hashing <- struct{}{}:
+		return func() { <-s.hashing }, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting to check a password: %w", ctx.Err())
+	}
+}
+
+// hashPassword is HashPassword in its turn.
+func (s *Service) hashPassword(ctx context.Context, password string) (string, error) {
+	done, err := s.hashTurn(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer done()
+	return HashPassword(password, s.pw), nil
+}
+
+// passwordMatches is CheckPassword in its turn; an empty hash (no such user) is checked
+// against a dummy one, so that it takes as long as a wrong password.
+func (s *Service) passwordMatches(ctx context.Context, hash, password string) (bool, error) {
+	done, err := s.hashTurn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer done()
+	if hash == "" {
+		CheckPassword(s.dummyHash(), password)
+		return false, nil
+	}
+	return CheckPassword(hash, password), nil
+}
+
 // CheckPassword reports whether password matches a hash made by HashPassword.
 func CheckPassword(hash, password string) bool {
 	parts := strings.Split(hash, "$")
@@ -148,8 +189,11 @@ func (s *Service) CreateAdmin(ctx context.Context, email, name, password string)
 		return User{}, err
 	}
 	u := User{Email: email, Name: strings.TrimSpace(name), Admin: true}
-	hash := HashPassword(password, s.pw)
-	err := s.write(ctx, system, func(o *op) error {
+	hash, err := s.hashPassword(ctx, password)
+	if err != nil {
+		return User{}, err
+	}
+	err = s.write(ctx, system, func(o *op) error {
 		u.CreatedAt = o.now
 		return o.CreateUser(ctx, &u, hash)
 	})
@@ -173,11 +217,11 @@ func (s *Service) Login(ctx context.Context, email, password string) (User, erro
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return User{}, err
 	}
-	if hash == "" {
-		CheckPassword(s.dummyHash(), password)
-		return User{}, ErrBadCredentials
+	ok, err := s.passwordMatches(ctx, hash, password)
+	if err != nil {
+		return User{}, err
 	}
-	if !CheckPassword(hash, password) {
+	if !ok {
 		return User{}, ErrBadCredentials
 	}
 	return u, nil
@@ -396,9 +440,12 @@ func (s *Service) AcceptInvitation(ctx context.Context, token, password string) 
 	if err := c.err(); err != nil {
 		return User{}, err
 	}
-	hash := HashPassword(password, s.pw)
+	hash, err := s.hashPassword(ctx, password)
+	if err != nil {
+		return User{}, err
+	}
 	var u User
-	err := s.write(ctx, system, func(o *op) error {
+	err = s.write(ctx, system, func(o *op) error {
 		l, err := s.liveLink(o, token, Invite)
 		if err != nil {
 			return err

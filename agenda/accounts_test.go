@@ -1,6 +1,8 @@
 package agenda_test
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +47,32 @@ func testAdminAndLogin(t *testing.T, w *world) {
 		w.must(err)
 		if u.Email != w.mail("second") || !u.Admin || u.Invited || !u.CreatedAt.Equal(start) {
 			t.Errorf("admin: got %+v", u)
+		}
+	})
+
+	t.Run("passwords wait their turn to be hashed", func(t *testing.T) {
+		release := w.svc.HoldHashTurns()
+		ctx, cancel := context.WithTimeout(w.ctx, 50*time.Millisecond)
+		defer cancel()
+		if _, err := w.svc.Login(ctx, w.mail("admin"), "correct horse battery"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a sign-in while every turn is taken: got %v, want it to give up as its request ends", err)
+		}
+		if _, err := w.svc.CreateAdmin(ctx, w.mail("third"), "Third Admin", "long enough password"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a new admin while every turn is taken: got %v, want it to give up as its request ends", err)
+		}
+		done := make(chan error, 1)
+		go func() {
+			_, err := w.svc.Login(w.ctx, w.mail("admin"), "correct horse battery")
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			t.Fatalf("a sign-in went ahead while every turn was taken: %v", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		release()
+		if err := <-done; err != nil {
+			t.Errorf("the sign-in that waited: %v", err)
 		}
 	})
 

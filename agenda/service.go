@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -32,6 +33,9 @@ type Options struct {
 	Now       func() time.Time
 	// Password sets the cost of password hashing; tests lower it.
 	Password PasswordParams
+	// MaxHashing bounds the passwords hashed at once (hashTurn); 0, the processors
+	// there are, and at least two.
+	MaxHashing int
 }
 
 // Service is the agenda's rules, over a Store.
@@ -45,6 +49,8 @@ type Service struct {
 	// dummyHash is checked against when an email is unknown, so that Login takes as long
 	// as for a wrong password.
 	dummyHash func() string
+	// hashing holds a token for each password being hashed (hashTurn).
+	hashing chan struct{}
 }
 
 // NewService returns a Service over store.
@@ -60,6 +66,11 @@ func NewService(store Store, opts Options) *Service {
 		s.pw = DefaultPasswordParams
 	}
 	s.dummyHash = sync.OnceValue(func() string { return HashPassword("no one's password", s.pw) })
+	n := opts.MaxHashing
+	if n <= 0 {
+		n = max(2, runtime.GOMAXPROCS(0))
+	}
+	s.hashing = make(chan struct{}, n)
 	return s
 }
 
