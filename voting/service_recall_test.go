@@ -3,7 +3,7 @@ package voting_test
 import (
 	"context"
 	"errors"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,34 +14,25 @@ import (
 // countingRefs is a store that counts the journal numbers read and recalled.
 type countingRefs struct {
 	voting.Store
-	mu             sync.Mutex
-	read, recalled int
+	read, recalled atomic.Int64
 }
 
 func (c *countingRefs) JournalSeqAndKey(ctx context.Context, meeting int64, key voting.KeyID) (int64, voting.Key, bool, error) {
-	c.mu.Lock()
-	c.read++
-	c.mu.Unlock()
+	c.read.Add(1)
 	return c.Store.JournalSeqAndKey(ctx, meeting, key)
 }
 
 func (c *countingRefs) RecalledSeqAndKey(meeting int64, key voting.KeyID) (int64, voting.Key, bool) {
 	seq, k, ok := c.Store.RecalledSeqAndKey(meeting, key)
 	if ok {
-		c.mu.Lock()
-		c.recalled++
-		c.mu.Unlock()
+		c.recalled.Add(1)
 	}
 	return seq, k, ok
 }
 
 // counts returns the numbers read and recalled since the last call.
-func (c *countingRefs) counts() (read, recalled int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	read, recalled = c.read, c.recalled
-	c.read, c.recalled = 0, 0
-	return read, recalled
+func (c *countingRefs) counts() (read, recalled int64) {
+	return c.read.Swap(0), c.recalled.Swap(0)
 }
 
 // TestBallotOnRecalledJournal: a ballot is checked against the journal number the
@@ -62,7 +53,7 @@ func TestBallotOnRecalledJournal(t *testing.T) {
 			_, err := svc.Cast(w.ctx, voter, w.ballot(p, voter, choice))
 			return err
 		}
-		want := func(what string, read, recalled int) {
+		want := func(what string, read, recalled int64) {
 			t.Helper()
 			if r, c := store.counts(); r != read || c != recalled {
 				t.Errorf("%s: %d journal numbers read and %d recalled, want %d and %d", what, r, c, read, recalled)
