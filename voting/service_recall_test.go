@@ -46,8 +46,7 @@ func TestBallotOnRecalledJournal(t *testing.T) {
 	t.Parallel()
 	eachWorld(t, func(t *testing.T, w *world) {
 		store := &countingRefs{Store: w.store}
-		svc := voting.NewService(store, w.agenda, voting.Options{Now: w.clock.Now, LogKey: w.logKey,
-			Origin: "chamber.example.gov.uk"})
+		svc := w.quietService(store)
 		cast := func(p voting.PollView, voter agenda.Actor, choice string) error {
 			t.Helper()
 			_, err := svc.Cast(w.ctx, voter, w.ballot(p, voter, choice))

@@ -126,6 +126,12 @@ type world struct {
 // profiles are the committees each world has.
 var profiles = []string{"england", "wales", "france"}
 
+// quietService is a voting service of the world on store, publishing nothing: no
+// progress either, which would read the poll and the ballots of its own.
+func (w *world) quietService(store voting.Store) *voting.Service {
+	return voting.NewService(store, w.agenda, voting.Options{Now: w.clock.Now, LogKey: w.logKey, Origin: "chamber.example.gov.uk"})
+}
+
 // eachWorld runs fn once per dialect, on a fresh world.
 func eachWorld(t *testing.T, fn func(t *testing.T, w *world)) {
 	t.Helper()
