@@ -2,6 +2,7 @@ package migrations_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -145,4 +146,61 @@ func TestPreparedStatements(t *testing.T) {
 			t.Errorf("%d statements kept after one that does not prepare, want still 2", n)
 		}
 	})
+}
+
+// TestIdleConnectionsKept checks that the PostgreSQL pool keeps the connections a burst
+// opened through a pause, unless told to close idle ones, and then closes them.
+func TestIdleConnectionsKept(t *testing.T) {
+	const burst = 4
+	// open has burst connections in use at once, then returns them to the pool.
+	open := func(t *testing.T, db *migrations.DB) {
+		ctx := context.Background()
+		conns := make([]*sql.Conn, burst)
+		for i := range conns {
+			c, err := db.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.PingContext(ctx); err != nil {
+				t.Fatal(err)
+			}
+			conns[i] = c
+		}
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+	// The pool's cleaner looks at idle connections once a second at most often.
+	const pause = 2500 * time.Millisecond
+	for _, tc := range []struct {
+		name      string
+		idleClose time.Duration
+		kept      bool
+	}{
+		{"kept by default", 0, true},
+		{"closed when told", 300 * time.Millisecond, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := dbtest.Config(t, migrations.Postgres)
+			cfg.IdleClose = tc.idleClose
+			db, err := migrations.Connect(context.Background(), cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			open(t, db)
+			if st := db.Stats(); st.Idle < burst {
+				t.Fatalf("after the burst: %d idle connections, want %d", st.Idle, burst)
+			}
+			time.Sleep(pause)
+			st := db.Stats()
+			if tc.kept && (st.Idle < burst || st.MaxIdleTimeClosed != 0) {
+				t.Errorf("after a pause of %s: %d idle, %d closed as idle; want all %d kept", pause, st.Idle, st.MaxIdleTimeClosed, burst)
+			}
+			if !tc.kept && (st.Idle != 0 || st.MaxIdleTimeClosed < burst) {
+				t.Errorf("after a pause of %s: %d idle, %d closed as idle; want all %d closed", pause, st.Idle, st.MaxIdleTimeClosed, burst)
+			}
+		})
+	}
 }

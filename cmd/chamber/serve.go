@@ -25,17 +25,20 @@ import (
 type dbFlags struct {
 	dataDir     *string
 	databaseURL *string
+	idleClose   *time.Duration
 }
 
 func addDBFlags(fs *flag.FlagSet) dbFlags {
 	return dbFlags{
 		dataDir:     fs.String("data-dir", "./chamber-data", "directory for the embedded SQLite database and other files"),
 		databaseURL: fs.String("database-url", "", "PostgreSQL URL (postgres://…); empty uses SQLite in --data-dir"),
+		idleClose: fs.Duration("database-idle-close", 0, "close a PostgreSQL connection idle this long (0: keep them, up to 32, "+
+			"so that the next vote does not wait for them to open again; set it where many nodes share the database's connections)"),
 	}
 }
 
 func (f dbFlags) config(logger *slog.Logger) migrations.Config {
-	return migrations.Config{URL: *f.databaseURL, DataDir: *f.dataDir, Logger: logger}
+	return migrations.Config{URL: *f.databaseURL, DataDir: *f.dataDir, IdleClose: *f.idleClose, Logger: logger}
 }
 
 // serveConfig is everything `chamber serve` is told.

@@ -253,3 +253,28 @@ func status(r *http.Response) int {
 	}
 	return r.StatusCode
 }
+
+// TestDatabaseIdleClose checks --database-idle-close: by default a PostgreSQL
+// connection is kept however long it is idle; the flag or CHAMBER_DATABASE_IDLE_CLOSE
+// sets how long it may be.
+func TestDatabaseIdleClose(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		environ map[string]string
+		want    time.Duration
+	}{
+		{nil, nil, 0},
+		{[]string{"--database-idle-close", "10m"}, nil, 10 * time.Minute},
+		{nil, map[string]string{"CHAMBER_DATABASE_IDLE_CLOSE": "90s"}, 90 * time.Second},
+	} {
+		e := env{getenv: func(k string) string { return tc.environ[k] }, stdout: io.Discard, stderr: io.Discard}
+		fs := newFlagSet("serve", e)
+		db := addDBFlags(fs)
+		if err := parse(fs, e, tc.args); err != nil {
+			t.Fatalf("%q %v: %v", tc.args, tc.environ, err)
+		}
+		if got := db.config(nil).IdleClose; got != tc.want {
+			t.Errorf("%q %v: IdleClose %s, want %s", tc.args, tc.environ, got, tc.want)
+		}
+	}
+}
