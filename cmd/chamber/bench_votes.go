@@ -48,7 +48,7 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 	fs := newFlagSet("bench votes", e)
 	voters := fs.Int("voters", 150, "voters, each casting one ballot in each poll, all at once")
 	polls := fs.Int("polls", 10, "polls, opened one after another")
-	warmup := fs.Int("warmup", 3, "polls before those measured, to warm the server up (a fresh process faults its heap in over its first few hundred ballots, and opens its connections to the database); their ballots are checked but not timed")
+	warmup := fs.Int("warmup", 5, "polls before those measured, to warm the server up (a fresh process faults its heap in over its first few hundred ballots, and opens its connections to the database); their ballots are checked, and their p99 reported apart (warmup_p99_ms)")
 	databaseURL := fs.String("database-url", "", "PostgreSQL URL: the server runs in a fresh schema there, dropped afterwards (default: a throwaway SQLite data directory); with --server, where to measure the limit")
 	server := fs.String("server", "", "URL of a running server to measure instead (with --token, an admin's API token)")
 	token := fs.String("token", "", "an admin's API token for --server")
@@ -166,7 +166,7 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 
 	devices := newVoteCrowd(base, *voters)
 	defer devices.close()
-	var latencies []time.Duration
+	var latencies, warmLatencies []time.Duration
 	var receipts []ackedBallot
 	var burst time.Duration
 	var pollP99s []time.Duration
@@ -179,10 +179,12 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 		}
 		out := devices.castAll(ctx, rig, poll)
 		receipts = append(receipts, out.acked...)
+		warmLatencies = append(warmLatencies, out.latencies...)
 		if _, err := rig.closePoll(ctx, admin, poll); err != nil {
 			return err
 		}
-		say("warm-up poll %d of %d: %d acknowledged in %s", k+1, *warmup, len(out.acked), out.took.Round(time.Millisecond))
+		say("warm-up poll %d of %d: %d acknowledged in %s (p99 %s)", k+1, *warmup, len(out.acked),
+			out.took.Round(time.Millisecond), votePercentile(out.latencies, 0.99).Round(100*time.Microsecond))
 	}
 	if profiling != nil {
 		if err := signalVoteProfile(profiling.cmd.Process, true); err != nil {
@@ -236,6 +238,9 @@ func benchVotes(ctx context.Context, e env, args []string) error {
 	res.P99ms = voteMillis(votePercentile(latencies, 0.99))
 	res.MaxMs = voteMillis(votePercentile(latencies, 1))
 	res.PollP99MedianMs = voteMillis(votePercentile(pollP99s, 0.5))
+	if len(warmLatencies) > 0 {
+		res.WarmupP99ms = voteMillis(votePercentile(warmLatencies, 0.99))
+	}
 	if burst > 0 {
 		res.BallotsPerS = voteRound(float64(res.Acked) / burst.Seconds())
 	}
@@ -294,6 +299,10 @@ type voteBenchResult struct {
 	// how a burst usually goes, where p99 over them all is set by the slowest burst
 	// or two, which on a shared machine are the ones something else disturbed.
 	PollP99MedianMs float64 `json:"poll_p99_median_ms"`
+	// WarmupP99ms is p99 over the warm-up polls' ballots, which a freshly started
+	// server answers while it is still growing its heap: what the first votes after a
+	// restart see.
+	WarmupP99ms float64 `json:"warmup_p99_ms,omitempty"`
 	// BallotsPerS is the acknowledged ballots over the time the bursts took.
 	BallotsPerS float64 `json:"ballots_per_s"`
 	// ServerCPUusPerBallot is the server process's CPU time (user and system) over the

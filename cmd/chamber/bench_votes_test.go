@@ -49,7 +49,8 @@ func TestBenchVotes(t *testing.T) {
 			}
 			if res.P50ms <= 0 || res.P99ms < res.P50ms || res.BallotsPerS <= 0 || res.LimitBallotsPerS <= 0 ||
 				res.TransportBallotsPerS <= 0 || res.ServerCPUusPerBallot < 0 || (runtime.GOOS == "linux" && (res.CrowdCPUusPerBallot <= 0 || res.CrowdBurstCPUusPerBallot <= 0 ||
-				res.CrowdBurstCPUusPerBallot > res.CrowdCPUusPerBallot)) || res.PollP99MedianMs <= 0 || res.PollP99MedianMs > res.MaxMs {
+				res.CrowdBurstCPUusPerBallot > res.CrowdCPUusPerBallot)) || res.PollP99MedianMs <= 0 || res.PollP99MedianMs > res.MaxMs ||
+				res.WarmupPolls != 5 || res.WarmupP99ms <= 0 || strings.Count(stderr.String(), "warm-up poll") != 5 {
 				t.Errorf("timings %+v", res)
 			}
 			if tc.name != "postgres" {
