@@ -384,26 +384,18 @@ func (s *Store) journalSeqsOf(ctx context.Context, tx *sqlx.Tx, batch []*pending
 			meetings = append(meetings, p.in.Ballot.Meeting)
 		}
 	}
-	seqs := make(map[int64]int64, len(meetings))
 	if len(meetings) == 0 {
-		return seqs, nil
+		return map[int64]int64{}, nil
 	}
-	q, args, err := sqlx.In(`SELECT id, last_seq FROM meetings WHERE id IN (?)`, meetings)
+	q, args, err := sqlx.In(meetingSeqsQuery, meetings)
 	if err != nil {
 		return nil, err
 	}
-	var rows []struct {
-		ID  int64 `db:"id"`
-		Seq int64 `db:"last_seq"`
-	}
+	var rows []meetingSeq
 	if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("submit ballots: %w", err)
 	}
-	for _, r := range rows {
-		seqs[r.ID] = r.Seq
-		s.seqs.note(r.ID, r.Seq)
-	}
-	return seqs, nil
+	return s.recallSeqs(rows), nil
 }
 
 // present runs query, which selects those of ids that are there, and returns them as

@@ -111,11 +111,8 @@ func (s *Store) readRefs(ctx context.Context, asks []refAsk) (map[refAsk]refs, e
 		}
 		ids = append(ids, a.key)
 	}
-	var rows []struct {
-		ID  int64 `db:"id"`
-		Seq int64 `db:"last_seq"`
-	}
-	if err := migrations.SelectIn(ctx, s.db, &rows, `SELECT id, last_seq FROM meetings WHERE id IN (?)`, meetings); err != nil {
+	var rows []meetingSeq
+	if err := migrations.SelectIn(ctx, s.db, &rows, meetingSeqsQuery, meetings); err != nil {
 		return nil, fmt.Errorf("read journals: %w", err)
 	}
 	keys := make(map[voting.KeyID]voting.Key, len(ids))
@@ -137,11 +134,7 @@ func (s *Store) readRefs(ctx context.Context, asks []refAsk) (map[refAsk]refs, e
 			s.keys.keep(k)
 		}
 	}
-	seqs := make(map[int64]int64, len(rows))
-	for _, r := range rows {
-		seqs[r.ID] = r.Seq
-		s.seqs.note(r.ID, r.Seq)
-	}
+	seqs := s.recallSeqs(rows)
 	out := make(map[refAsk]refs, len(asks))
 	for _, a := range asks {
 		seq, ok := seqs[a.meeting]

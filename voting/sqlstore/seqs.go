@@ -19,6 +19,25 @@ import (
 // n and checked against n at commit was the roll at n. A number is recalled only once
 // committed: a rolled-back transaction's would name a journal entry that never was.
 
+// meetingSeqsQuery reads meetings' journal numbers (meetingSeq), for a list of ids.
+const meetingSeqsQuery = `SELECT id, last_seq FROM meetings WHERE id IN (?)`
+
+// meetingSeq is a meeting's journal number as read.
+type meetingSeq struct {
+	ID  int64 `db:"id"`
+	Seq int64 `db:"last_seq"`
+}
+
+// recallSeqs recalls the numbers read and returns them by meeting.
+func (s *Store) recallSeqs(rows []meetingSeq) map[int64]int64 {
+	seqs := make(map[int64]int64, len(rows))
+	for _, r := range rows {
+		seqs[r.ID] = r.Seq
+		s.seqs.note(r.ID, r.Seq)
+	}
+	return seqs
+}
+
 // maxSeqsKept bounds the meetings whose numbers are recalled; past it, all are
 // forgotten and read again as they are needed.
 const maxSeqsKept = 4096
